@@ -1,0 +1,56 @@
+# Palimpsest: `make run` serves the app on 127.0.0.1:$(PORT); `make test` runs the whole suite.
+SHELL := /bin/bash
+PORT ?= 8000
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format check migrations-check bench clean
+
+# Find a Python >= 3.12 by itself: explicit $(PYTHON), then versioned names on PATH, then pyenv.
+define find_python
+for c in $${PYTHON:-} python3.13 python3.12 \
+    $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[3-9]*/bin/python 2>/dev/null | sort -rV) \
+    $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*/bin/python 2>/dev/null | sort -rV) \
+    python3 python; do \
+  if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+    echo $$c; exit 0; fi; \
+done; echo "No Python >= 3.12 found: install one, or run make PYTHON=/path/to/python3.12" >&2; exit 1
+endef
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || { py=$$($(find_python)) && echo "Creating $(VENV) with $$py ($$($$py --version))" && $$py -m venv $(VENV); }
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $(STAMP)
+
+run: $(STAMP)
+	@DEBUG=1 $(PY) manage.py migrate --no-input -v 0
+	@DEBUG=1 $(PY) manage.py import_policies --no-progress sample_data | tail -n 1
+	@DEBUG=1 $(PY) manage.py create_demo_users
+	@echo "Palimpsest: http://127.0.0.1:$(PORT)/"
+	@DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: $(STAMP)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/bandit -q -c pyproject.toml -r config policies annotations -ll
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+migrations-check: $(STAMP)
+	$(PY) manage.py makemigrations --check --dry-run
+
+check: migrations-check
+	DEBUG=0 SECRET_KEY=check-deploy-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
+	  ALLOWED_HOSTS=palimpsest.example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+bench: $(STAMP)
+	$(PY) bench/diff.py
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,153 @@
+"""Numbers → SVG geometry for server-rendered charts (pure: no ORM, no HTML).
+
+Templates draw the shapes; everything they need (paths, coordinates, tick labels, a text
+description for screen readers) is computed here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Sparkline:
+    width: int
+    height: int
+    path: str
+    last_x: float
+    last_y: float
+    label: str
+
+
+def sparkline(values: list[int], *, width: int = 120, height: int = 24) -> Sparkline | None:
+    """A small line of `values` in order (policy length per capture); None when empty."""
+    if not values:
+        return None
+    pad = 2.0
+    low, high = min(values), max(values)
+    span = (high - low) or 1
+    step = (width - 2 * pad) / max(len(values) - 1, 1)
+    coords = [
+        (pad + i * step, height - pad - (v - low) / span * (height - 2 * pad))
+        for i, v in enumerate(values)
+    ]
+    if len(coords) == 1:
+        coords.append((width - pad, coords[0][1]))
+    path = "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+    label = (
+        f"{len(values)} captures, from {values[0]:,} to {values[-1]:,} words "
+        f"(range {low:,}-{high:,})"
+    )
+    return Sparkline(width, height, path, coords[-1][0], coords[-1][1], label)
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    x: float
+    y: float
+    label: str
+
+
+@dataclass(frozen=True)
+class ChartBar:
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str
+
+
+@dataclass(frozen=True)
+class HistoryChart:
+    width: int
+    height: int
+    plot_top: float
+    plot_bottom: float
+    bar_baseline: float
+    length_path: str
+    points: list[ChartPoint]
+    bars: list[ChartBar]
+    y_ticks: list[tuple[float, str]] = field(default_factory=list)
+    x_ticks: list[tuple[float, str]] = field(default_factory=list)
+    description: str = ""
+
+
+def history_chart(
+    captures: list[tuple[datetime, int, int | None]],
+    *,
+    width: int = 760,
+    height: int = 230,
+) -> HistoryChart | None:
+    """Policy length over time (line) and change size per capture (bars below).
+
+    `captures` are (capture time, word count, words changed since the previous capture or None),
+    oldest first. The x axis is time, so long quiet periods look long.
+    """
+    if not captures:
+        return None
+    left, right, top = 66.0, 12.0, 12.0
+    line_bottom = height * 0.62
+    bar_top, bar_baseline = line_bottom + 18, height - 22.0
+    times = [c[0].timestamp() for c in captures]
+    t0, t1 = min(times), max(times)
+    tspan = (t1 - t0) or 1.0
+    words = [c[1] for c in captures]
+    wmax = max(words) or 1
+    changes = [c[2] or 0 for c in captures]
+    cmax = max(changes) or 1
+
+    def x_of(t: float) -> float:
+        if t1 == t0:
+            return left + (width - left - right) / 2
+        return left + (t - t0) / tspan * (width - left - right)
+
+    def y_of(w: int) -> float:
+        return line_bottom - w / wmax * (line_bottom - top)
+
+    points = [
+        ChartPoint(x_of(t), y_of(w), f"{c[0]:%Y-%m-%d}: {w:,} words")
+        for t, w, c in zip(times, words, captures, strict=True)
+    ]
+    path = "M" + " L".join(f"{p.x:.1f},{p.y:.1f}" for p in points)
+    bar_w = max(2.0, min(10.0, (width - left - right) / max(len(captures), 1) * 0.6))
+    bars = [
+        ChartBar(
+            x_of(t) - bar_w / 2,
+            bar_baseline - ch / cmax * (bar_baseline - bar_top),
+            bar_w,
+            ch / cmax * (bar_baseline - bar_top),
+            f"{c[0]:%Y-%m-%d}: {ch:,} words changed",
+        )
+        for t, ch, c in zip(times, changes, captures, strict=True)
+        if ch
+    ]
+    y_ticks = [(y_of(v), f"{v:,}") for v in (0, wmax // 2, wmax)]
+    first_year, last_year = captures[0][0].year, captures[-1][0].year
+    step = max(1, (last_year - first_year) // 6 or 1)
+    x_ticks = []
+    for year in range(first_year, last_year + 1, step):
+        t = datetime(year, 1, 1, tzinfo=captures[0][0].tzinfo).timestamp()
+        if t0 <= t <= t1:
+            x_ticks.append((x_of(t), str(year)))
+    if not x_ticks:
+        x_ticks = [(points[0].x, f"{captures[0][0]:%Y-%m-%d}")]
+    changed = sum(1 for ch in changes if ch)
+    description = (
+        f"{len(captures)} captures from {captures[0][0]:%Y-%m-%d} to {captures[-1][0]:%Y-%m-%d}; "
+        f"length from {words[0]:,} to {words[-1]:,} words (longest {wmax:,}); "
+        f"{changed} captures changed the text, the largest change {max(changes):,} words."
+    )
+    return HistoryChart(
+        width=width,
+        height=height,
+        plot_top=top,
+        plot_bottom=line_bottom,
+        bar_baseline=bar_baseline,
+        length_path=path,
+        points=points,
+        bars=bars,
+        y_ticks=y_ticks,
+        x_ticks=x_ticks,
+        description=description,
+    )

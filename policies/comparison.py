@@ -1,0 +1,151 @@
+"""Comparisons of stored texts, computed once per pair and kept in `TextComparison`.
+
+`diffing` does the work on plain text; this module feeds it sections, stores the result and
+answers in a fixed number of queries however many captures a history page shows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+
+from django.db import IntegrityError, transaction
+
+from .diffing import AlignedRow, SectionDiff, diff_sections
+from .models import PolicyText, Section, TextComparison
+from .rendering import RENDER_VERSION, plain_text, render_markdown
+
+# Bump when diffing's output changes, so cached comparisons are recomputed.
+ENGINE_VERSION = 1
+
+
+def section_plain_text(section: Section) -> str:
+    """The section's readable text without its heading (the heading is aligned separately)."""
+    text = plain_text(section.body).strip()
+    heading = section.heading.strip()
+    if section.position and heading and text.startswith(heading):
+        text = text[len(heading) :].lstrip()
+    return text
+
+
+def _diff_input(sections: list[Section]) -> list[tuple[str, str]]:
+    return [(s.heading, section_plain_text(s)) for s in sections]
+
+
+def _to_json(diff: SectionDiff) -> dict:
+    return dataclasses.asdict(diff)
+
+
+def _from_json(data: dict) -> SectionDiff:
+    rows = [AlignedRow(**row) for row in data["rows"]]
+    return SectionDiff(**{**data, "rows": rows})
+
+
+def compare_texts(old: PolicyText, new: PolicyText) -> SectionDiff:
+    """The aligned, word-level comparison of two texts (cached)."""
+    cached = TextComparison.objects.filter(
+        old_text=old, new_text=new, engine_version=ENGINE_VERSION
+    ).first()
+    if cached is not None:
+        return _from_json(cached.result)
+    sections = defaultdict(list)
+    for section in Section.objects.filter(text__in=[old.pk, new.pk]).order_by("position"):
+        sections[section.text_id].append(section)
+    diff = diff_sections(_diff_input(sections[old.pk]), _diff_input(sections[new.pk]))
+    _store({(old.pk, new.pk): diff})
+    return diff
+
+
+def change_sizes(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], tuple[int, int]]:
+    """(words added, words removed) for each (old text id, new text id) pair.
+
+    Three queries at most, whatever the number of pairs: cached results, then the sections of
+    the texts still to compare, then one insert.
+    """
+    pairs = {(a, b) for a, b in pairs if a != b}
+    if not pairs:
+        return {}
+    old_ids = {a for a, _ in pairs}
+    found = {
+        (a, b): (added, removed)
+        for a, b, added, removed in TextComparison.objects.filter(
+            old_text_id__in=old_ids, engine_version=ENGINE_VERSION
+        ).values_list("old_text_id", "new_text_id", "words_added", "words_removed")
+        if (a, b) in pairs
+    }
+    missing = pairs - found.keys()
+    if missing:
+        text_ids = {i for pair in missing for i in pair}
+        sections = defaultdict(list)
+        for section in Section.objects.filter(text__in=text_ids).order_by("position"):
+            sections[section.text_id].append(section)
+        computed = {
+            (a, b): diff_sections(_diff_input(sections[a]), _diff_input(sections[b]))
+            for a, b in missing
+        }
+        _store(computed)
+        found.update({k: (d.words_added, d.words_removed) for k, d in computed.items()})
+    return found
+
+
+def _store(diffs: dict[tuple[int, int], SectionDiff]) -> None:
+    rows = [
+        TextComparison(
+            old_text_id=a,
+            new_text_id=b,
+            engine_version=ENGINE_VERSION,
+            words_added=d.words_added,
+            words_removed=d.words_removed,
+            result=_to_json(d),
+        )
+        for (a, b), d in diffs.items()
+    ]
+    try:
+        with transaction.atomic():
+            TextComparison.objects.filter(
+                old_text_id__in={a for a, _ in diffs}, new_text_id__in={b for _, b in diffs}
+            ).exclude(engine_version=ENGINE_VERSION).delete()
+            TextComparison.objects.bulk_create(rows, ignore_conflicts=True)
+    except IntegrityError:
+        pass  # a concurrent request stored the same pairs first; theirs is as good
+
+
+def rendered_sections(text: PolicyText) -> list[Section]:
+    """The text's sections with `html` rendered (once per text; stored and reused)."""
+    sections = list(text.sections.order_by("position"))
+    if text.render_version != RENDER_VERSION:
+        for section in sections:
+            section.html = render_markdown(section.body)
+        with transaction.atomic():
+            Section.objects.bulk_update(sections, ["html"], batch_size=500)
+            PolicyText.objects.filter(pk=text.pk).update(render_version=RENDER_VERSION)
+        text.render_version = RENDER_VERSION
+    return sections
+
+
+@dataclasses.dataclass(frozen=True)
+class DisplayRow:
+    """An aligned row plus its place among the changes, for next/previous-change links."""
+
+    row: AlignedRow
+    change: int | None  # 1-based number among changed rows, None when unchanged
+    previous_change: int | None
+    next_change: int | None
+
+
+def display_rows(diff: SectionDiff) -> list[DisplayRow]:
+    """Number the rows that changed (edited, added, removed or moved) for navigation."""
+    changed = [
+        i for i, row in enumerate(diff.rows) if row.kind != "unchanged" or row.moved or row.renamed
+    ]
+    number = {index: n for n, index in enumerate(changed, start=1)}
+    total = len(changed)
+    return [
+        DisplayRow(
+            row,
+            number.get(i),
+            (number[i] - 1 or None) if i in number else None,
+            (number[i] + 1 if number[i] < total else None) if i in number else None,
+        )
+        for i, row in enumerate(diff.rows)
+    ]

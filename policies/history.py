@@ -1,0 +1,54 @@
+"""A company's history page: its captures in order with change sizes and the chart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .charts import HistoryChart, history_chart
+from .comparison import change_sizes
+from .models import Company, Snapshot
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    snapshot: Snapshot
+    previous: Snapshot | None
+    words_added: int
+    words_removed: int
+
+    @property
+    def unchanged(self) -> bool:
+        return self.previous is not None and self.words_added == 0 and self.words_removed == 0
+
+
+@dataclass(frozen=True)
+class CompanyHistory:
+    rows: list[HistoryRow]
+    chart: HistoryChart | None
+
+
+def company_history(company: Company) -> CompanyHistory:
+    """Every capture of `company`, oldest first, with words added/removed since the previous one.
+
+    A fixed number of queries: the captures, then the cached comparisons (computing and storing
+    the missing ones in two more).
+    """
+    snapshots = list(company.snapshots.for_timeline())
+    pairs = zip([None, *snapshots[:-1]], snapshots, strict=True)
+    pairs = list(pairs)
+    sizes = change_sizes({(p.text_id, s.text_id) for p, s in pairs if p is not None})
+    rows = [
+        HistoryRow(s, p, *(sizes.get((p.text_id, s.text_id), (0, 0)) if p else (0, 0)))
+        for p, s in pairs
+    ]
+    chart = history_chart(
+        [
+            (
+                r.snapshot.captured_at,
+                r.snapshot.text.word_count,
+                (r.words_added + r.words_removed) if r.previous else None,
+            )
+            for r in rows
+        ]
+    )
+    return CompanyHistory(rows, chart)

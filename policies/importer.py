@@ -1,0 +1,414 @@
+"""Files → captures: the one import workflow behind the command, the upload view and the task.
+
+Sources (`sources.iter_sources`) yield named byte blobs; each is decoded and parsed
+(`corpus`), split into sections (`sectioning`) and written in batches. A batch is one
+transaction; if the database refuses anything in it, the batch is retried one capture per
+transaction, so a bad capture fails alone and no capture is ever half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .corpus import CorpusFormatError, Header, decode_policy_bytes, split_policy
+from .models import (
+    Company,
+    Domain,
+    ImportFileResult,
+    ImportRun,
+    PolicyText,
+    Section,
+    Snapshot,
+)
+from .sectioning import page_title, split_sections
+from .sources import SourceItem, iter_sources
+
+Outcome = ImportFileResult.Outcome
+
+# Flush a batch at whichever comes first; bounds memory whatever the number of files.
+BATCH_FILES = 500
+BATCH_BYTES = 32 * 1024 * 1024
+
+
+@dataclass
+class FileReport:
+    """What happened to one file: the unit of the command's --json output and the run's report."""
+
+    name: str
+    outcome: str
+    reason: str = ""
+    warnings: list[str] = field(default_factory=list)
+    company: str = ""
+    captured_at: datetime | None = None
+    snapshot_id: int | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "file": self.name,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "warnings": self.warnings,
+            "company": self.company,
+            "captured_at": self.captured_at.isoformat() if self.captured_at else None,
+            "snapshot_id": self.snapshot_id,
+        }
+
+
+@dataclass
+class ImportSummary:
+    run_id: int | None = None
+    dry_run: bool = False
+    files_read: int = 0
+    new: int = 0
+    unchanged: int = 0
+    present: int = 0
+    failed: int = 0
+    failures: list[FileReport] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+    def add(self, report: FileReport) -> None:
+        self.files_read += 1
+        counter = {
+            Outcome.NEW: "new",
+            Outcome.UNCHANGED: "unchanged",
+            Outcome.PRESENT: "present",
+            Outcome.FAILED: "failed",
+        }[report.outcome]
+        setattr(self, counter, getattr(self, counter) + 1)
+        if report.outcome == Outcome.FAILED:
+            self.failures.append(report)
+
+
+@dataclass
+class _Parsed:
+    """A file that decoded and parsed: everything needed to write it, computed outside the DB."""
+
+    name: str
+    header: Header
+    body: str
+    sha256: str
+    normalized_hash: str
+    word_count: int
+    page_title: str
+    warnings: list[str]
+
+
+def normalized_hash(body: str) -> str:
+    """Hash of the body's wording: NFC, whitespace collapsed. Equal hashes mean 'unchanged'."""
+    normal = " ".join(unicodedata.normalize("NFC", body).split())
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest()
+
+
+def parse_item(
+    item: SourceItem, *, domain: str | None = None, captured_at: datetime | None = None
+) -> _Parsed | FileReport:
+    """Decode and parse one source item; a FileReport (failed) explains why it cannot be used."""
+    if item.error is not None or item.data is None:
+        return FileReport(item.name, Outcome.FAILED, reason=item.error or "could not be read")
+    try:
+        decoded = decode_policy_bytes(item.data)
+        header, body = split_policy(decoded.text, domain=domain, captured_at=captured_at)
+    except CorpusFormatError as exc:
+        return FileReport(item.name, Outcome.FAILED, reason=str(exc))
+    if not body.strip():
+        return FileReport(
+            item.name, Outcome.FAILED, reason="the file has a header but no policy text"
+        )
+    return _Parsed(
+        name=item.name,
+        header=header,
+        body=body,
+        sha256=hashlib.sha256(body.encode("utf-8")).hexdigest(),
+        normalized_hash=normalized_hash(body),
+        word_count=len(body.split()),
+        page_title=page_title(body)[:1000],
+        warnings=list(decoded.warnings),
+    )
+
+
+def import_paths(
+    paths: Iterable[str | Path],
+    *,
+    domain: str | None = None,
+    captured_at: datetime | None = None,
+    dry_run: bool = False,
+    max_file_bytes: int | None = None,
+    max_archive_bytes: int | None = None,
+    user=None,
+    run: ImportRun | None = None,
+    on_file: Callable[[FileReport], None] | None = None,
+) -> ImportSummary:
+    """Import policy files, folders, archives and corpus clones; see `import_items`."""
+    paths = [str(p) for p in paths]
+    items = iter_sources(
+        paths,
+        max_file_bytes=max_file_bytes or settings.IMPORT_MAX_FILE_BYTES,
+        max_archive_bytes=max_archive_bytes or settings.IMPORT_MAX_ARCHIVE_BYTES,
+    )
+    return import_items(
+        items,
+        source=" ".join(paths),
+        domain=domain,
+        captured_at=captured_at,
+        dry_run=dry_run,
+        user=user,
+        run=run,
+        on_file=on_file,
+    )
+
+
+def import_items(
+    items: Iterable[SourceItem],
+    *,
+    source: str,
+    domain: str | None = None,
+    captured_at: datetime | None = None,
+    dry_run: bool = False,
+    user=None,
+    run: ImportRun | None = None,
+    on_file: Callable[[FileReport], None] | None = None,
+) -> ImportSummary:
+    """Import a stream of source items, recording the run and one result per file.
+
+    Idempotent: a capture already stored (same company and capture time, same text) is reported
+    as present and nothing is written. With `dry_run`, everything runs inside a transaction that
+    is rolled back, so the counts are exactly what a real run would report.
+    """
+    summary = ImportSummary(dry_run=dry_run)
+    if dry_run:
+        with transaction.atomic():
+            _run_batches(items, summary, source, domain, captured_at, user, None, on_file)
+            transaction.set_rollback(True)
+        summary.run_id = None
+        return summary
+    _run_batches(items, summary, source, domain, captured_at, user, run, on_file)
+    return summary
+
+
+def _run_batches(items, summary, source, domain, captured_at, user, run, on_file) -> None:
+    if run is None:
+        run = ImportRun.objects.create(source=source[:10000], user=user)
+    summary.run_id = run.pk
+    batch: list[_Parsed | FileReport] = []
+    batch_bytes = 0
+    try:
+        for item in items:
+            parsed = parse_item(item, domain=domain, captured_at=captured_at)
+            batch.append(parsed)
+            if isinstance(parsed, _Parsed):
+                batch_bytes += len(parsed.body)
+            if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES:
+                _flush(batch, run, summary, on_file)
+                batch, batch_bytes = [], 0
+        _flush(batch, run, summary, on_file)
+    except BaseException as exc:
+        # KeyboardInterrupt included: what was committed stands, the run says it stopped.
+        ImportRun.objects.filter(pk=run.pk).update(
+            status=ImportRun.Status.FAILED,
+            finished_at=timezone.now(),
+            message=f"stopped: {type(exc).__name__}: {exc}"[:2000],
+        )
+        raise
+    ImportRun.objects.filter(pk=run.pk).update(
+        status=ImportRun.Status.SUCCEEDED if summary.ok else ImportRun.Status.COMPLETED_WITH_ERRORS,
+        finished_at=timezone.now(),
+    )
+
+
+def _flush(batch, run, summary, on_file) -> None:
+    if not batch:
+        return
+    try:
+        with transaction.atomic():
+            reports = _write(batch, run, summary.files_read)
+    except DatabaseError:
+        # Something in the batch was refused: isolate it by writing one capture per transaction.
+        reports = []
+        for offset, entry in enumerate(batch):
+            try:
+                with transaction.atomic():
+                    reports.extend(_write([entry], run, summary.files_read + offset))
+            except DatabaseError as exc:
+                failed = FileReport(
+                    entry.name,
+                    Outcome.FAILED,
+                    reason=f"the database refused this capture: {str(exc).strip()[:300]}",
+                )
+                with transaction.atomic():
+                    _record([failed], run, summary.files_read + offset)
+                reports.append(failed)
+    for report in reports:
+        summary.add(report)
+        if on_file is not None:
+            on_file(report)
+
+
+def _write(batch: list[_Parsed | FileReport], run: ImportRun, first_position: int):
+    """Write one batch (inside the caller's transaction) and return its reports in order."""
+    parsed = [entry for entry in batch if isinstance(entry, _Parsed)]
+    domains = _domains_for({p.header.domain for p in parsed})
+    keys = {(domains[p.header.domain].company_id, p.header.captured_at) for p in parsed}
+    existing = {
+        (company_id, when): (pk, sha)
+        for pk, company_id, when, sha in Snapshot.objects.filter(
+            company_id__in={k[0] for k in keys}, captured_at__in={k[1] for k in keys}
+        ).values_list("pk", "company_id", "captured_at", "text__sha256")
+    }
+    reports: list[FileReport] = []
+    to_create: list[tuple[FileReport, _Parsed]] = []
+    for entry in batch:
+        if isinstance(entry, FileReport):
+            reports.append(entry)
+            continue
+        domain = domains[entry.header.domain]
+        key = (domain.company_id, entry.header.captured_at)
+        report = FileReport(
+            entry.name,
+            Outcome.NEW,
+            warnings=entry.warnings,
+            company=domain.company.slug,
+            captured_at=entry.header.captured_at,
+        )
+        reports.append(report)
+        if key in existing:
+            pk, stored_sha = existing[key]
+            if stored_sha == entry.sha256:
+                report.outcome, report.snapshot_id = Outcome.PRESENT, pk
+            else:
+                report.outcome = Outcome.FAILED
+                report.reason = (
+                    f"a different capture of {domain.company.slug} at "
+                    f"{entry.header.captured_at:%Y-%m-%d %H:%M:%S} UTC is already stored"
+                )
+            continue
+        existing[key] = (None, entry.sha256)
+        to_create.append((report, entry))
+    texts = _texts_for([entry for _, entry in to_create])
+    snapshots = [
+        Snapshot(
+            company_id=domains[entry.header.domain].company_id,
+            domain=domains[entry.header.domain],
+            captured_at=entry.header.captured_at,
+            archive_url=entry.header.archive_url,
+            source_url=entry.header.source_url,
+            page_title=entry.page_title,
+            text_id=texts[entry.sha256].pk,
+            import_run=run,
+        )
+        for _, entry in to_create
+    ]
+    created = Snapshot.objects.bulk_create(snapshots, batch_size=500)
+    if created:
+        company_ids = sorted({s.company_id for s in created})
+        Snapshot.objects.refresh_unchanged_flags(company_ids)
+        unchanged = set(
+            Snapshot.objects.filter(pk__in=[s.pk for s in created], unchanged=True).values_list(
+                "pk", flat=True
+            )
+        )
+        for (report, _), snapshot in zip(to_create, created, strict=True):
+            report.snapshot_id = snapshot.pk
+            if snapshot.pk in unchanged:
+                report.outcome = Outcome.UNCHANGED
+    _record(reports, run, first_position)
+    return reports
+
+
+def _domains_for(names: set[str]) -> dict[str, Domain]:
+    """Domain rows for the names, creating a company (slug = the domain) for each new one."""
+    found = {d.name: d for d in Domain.objects.filter(name__in=names).select_related("company")}
+    for name in sorted(names - found.keys()):
+        company, _ = Company.objects.get_or_create(slug=name, defaults={"name": name})
+        found[name] = Domain.objects.create(name=name, company=company)
+    return found
+
+
+def _texts_for(parsed: list[_Parsed]) -> dict[str, PolicyText]:
+    """PolicyText rows for the batch's bodies, creating each new text and its sections once."""
+    wanted = {p.sha256: p for p in parsed}
+    found = {
+        t.sha256: t
+        for t in PolicyText.objects.filter(sha256__in=wanted.keys()).only("pk", "sha256")
+    }
+    missing = [p for sha, p in wanted.items() if sha not in found]
+    if not missing:
+        return found
+    created = PolicyText.objects.bulk_create(
+        [
+            PolicyText(
+                sha256=p.sha256,
+                normalized_hash=p.normalized_hash,
+                body=p.body,
+                word_count=p.word_count,
+            )
+            for p in missing
+        ],
+        batch_size=200,
+    )
+    sections = []
+    for text, p in zip(created, missing, strict=True):
+        found[p.sha256] = text
+        sections.extend(_sections_of(text, p.body))
+    Section.objects.bulk_create(sections, batch_size=1000)
+    return found
+
+
+def _sections_of(text: PolicyText, body: str) -> list[Section]:
+    rows, anchors = [], set()
+    for position, part in enumerate(split_sections(body)):
+        anchor = part.anchor[:200]
+        if anchor in anchors:  # truncation can collide; keep anchors unique within the text
+            anchor = f"{anchor[:190]}-{position}"
+        anchors.add(anchor)
+        rows.append(
+            Section(
+                text=text,
+                position=position,
+                heading=part.heading,
+                level=part.level,
+                body=part.text,
+                anchor=anchor,
+            )
+        )
+    return rows
+
+
+def _record(reports: list[FileReport], run: ImportRun, first_position: int) -> None:
+    ImportFileResult.objects.bulk_create(
+        [
+            ImportFileResult(
+                run=run,
+                position=first_position + i,
+                name=r.name[:2000],
+                outcome=r.outcome,
+                reason=r.reason,
+                warnings="\n".join(r.warnings),
+                snapshot_id=r.snapshot_id,
+            )
+            for i, r in enumerate(reports)
+        ],
+        batch_size=500,
+    )
+    counts = dict.fromkeys(Outcome.values, 0)
+    for r in reports:
+        counts[r.outcome] += 1
+    ImportRun.objects.filter(pk=run.pk).update(
+        files_read=F("files_read") + len(reports),
+        new_count=F("new_count") + counts[Outcome.NEW],
+        unchanged_count=F("unchanged_count") + counts[Outcome.UNCHANGED],
+        present_count=F("present_count") + counts[Outcome.PRESENT],
+        failed_count=F("failed_count") + counts[Outcome.FAILED],
+    )

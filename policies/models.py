@@ -1,0 +1,292 @@
+"""Companies, their domains, dated captures of their policies, and the sections of each text.
+
+A capture (`Snapshot`) points at a `PolicyText`, stored once per distinct body (by SHA-256 of the
+exact bytes), so identical captures of one company, or the same policy served under two domains,
+share one stored text and one set of `Section` rows.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, F, Max, Min, Q, Window
+from django.db.models.functions import Lag, Lower
+from django.urls import reverse
+
+
+class CompanyQuerySet(models.QuerySet):
+    def with_capture_stats(self) -> CompanyQuerySet:
+        """Annotate capture count and first/last capture time, for lists and sorting."""
+        return self.annotate(
+            capture_count=Count("snapshots", distinct=True),
+            first_capture=Min("snapshots__captured_at"),
+            last_capture=Max("snapshots__captured_at"),
+        )
+
+
+class Company(models.Model):
+    name = models.CharField(max_length=255)
+    # The first domain exactly as written (dots allowed), so URLs read /companies/livejournal.com/.
+    slug = models.CharField(max_length=255, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CompanyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "companies"
+        constraints = [
+            models.CheckConstraint(condition=~Q(slug=""), name="company_slug_not_empty"),
+            models.CheckConstraint(
+                condition=~Q(slug__contains="/"), name="company_slug_has_no_slash"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("company_detail", args=[self.slug])
+
+
+class Domain(models.Model):
+    name = models.CharField(max_length=255, unique=True)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="domains")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(name=Lower("name")), name="domain_name_lowercase"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PolicyText(models.Model):
+    """One distinct policy body, shared by every capture whose body is byte-for-byte the same."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    # Hash of the body with NFC and whitespace collapsed: "same wording" across spacing noise.
+    normalized_hash = models.CharField(max_length=64, db_index=True)
+    body = models.TextField()
+    word_count = models.PositiveIntegerField()
+    # Version of the renderer that produced Section.html; 0 means not rendered yet.
+    render_version = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="policytext_sha256_hex"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"text {self.sha256[:12]} ({self.word_count} words)"
+
+
+class Section(models.Model):
+    text = models.ForeignKey(PolicyText, on_delete=models.CASCADE, related_name="sections")
+    position = models.PositiveIntegerField()
+    heading = models.TextField()
+    level = models.PositiveSmallIntegerField()
+    # The exact Markdown slice, heading line included: the sections joined give the body back.
+    body = models.TextField()
+    anchor = models.CharField(max_length=255)
+    html = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["text", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["text", "position"], name="section_position_unique"),
+            models.UniqueConstraint(fields=["text", "anchor"], name="section_anchor_unique"),
+            models.CheckConstraint(
+                condition=Q(level__gte=1, level__lte=6), name="section_level_1_to_6"
+            ),
+            models.CheckConstraint(condition=~Q(anchor=""), name="section_anchor_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.heading
+
+
+class ImportRun(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        COMPLETED_WITH_ERRORS = "errors", "completed with errors"
+        FAILED = "failed"
+
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    source = models.TextField(help_text="What was imported: paths, or the uploaded file names.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    files_read = models.PositiveIntegerField(default=0)
+    new_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    present_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"import #{self.pk} ({self.get_status_display()})"
+
+
+class ImportFileResult(models.Model):
+    class Outcome(models.TextChoices):
+        NEW = "new"
+        UNCHANGED = "unchanged"
+        PRESENT = "present", "already present"
+        FAILED = "failed"
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="results")
+    position = models.PositiveIntegerField()
+    name = models.TextField()
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    reason = models.TextField(blank=True, default="")
+    warnings = models.TextField(blank=True, default="")
+    snapshot = models.ForeignKey(
+        "Snapshot", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "position"], name="importresult_position_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=["new", "unchanged", "present", "failed"]),
+                name="importresult_outcome_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.get_outcome_display()}"
+
+
+class SnapshotQuerySet(models.QuerySet):
+    def for_timeline(self) -> SnapshotQuerySet:
+        """Captures in date order with the text facts a history page shows."""
+        return self.select_related("domain", "text").defer("text__body").order_by("captured_at")
+
+    def at_capture(self, token: str) -> SnapshotQuerySet:
+        """Captures addressed by a URL token: a 14-digit timestamp, or a date (YYYY-MM-DD) that
+        may match several captures of one day. Impossible dates match nothing."""
+        try:
+            if len(token) == 14:
+                when = datetime.strptime(token, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+                return self.filter(captured_at=when)
+            day = datetime.strptime(token, "%Y-%m-%d").replace(tzinfo=UTC)
+        except ValueError:
+            return self.none()
+        return self.filter(captured_at__gte=day, captured_at__lt=day + timedelta(days=1))
+
+    def refresh_unchanged_flags(self, company_ids: list[int]) -> int:
+        """Recompute `unchanged` for the companies' captures (needed after out-of-order imports
+        and merges); returns how many rows changed."""
+        rows = (
+            self.filter(company_id__in=company_ids)
+            .annotate(
+                prev_hash=Window(
+                    Lag("text__normalized_hash"),
+                    partition_by=[F("company_id")],
+                    order_by=F("captured_at").asc(),
+                )
+            )
+            .values_list("pk", "unchanged", "text__normalized_hash", "prev_hash")
+        )
+        stale = [
+            Snapshot(pk=pk, unchanged=not flag)
+            for pk, flag, text_hash, prev_hash in rows
+            if flag != (text_hash == prev_hash)
+        ]
+        self.model.objects.bulk_update(stale, ["unchanged"], batch_size=500)
+        return len(stale)
+
+
+class Snapshot(models.Model):
+    """One archived capture of a company's policy."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="snapshots")
+    domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="snapshots")
+    captured_at = models.DateTimeField(help_text="Wayback Machine capture time (UTC).")
+    archive_url = models.URLField(max_length=2000)
+    source_url = models.TextField(help_text="The archived page's original URL, percent-decoded.")
+    page_title = models.TextField(blank=True, default="")
+    text = models.ForeignKey(PolicyText, on_delete=models.PROTECT, related_name="snapshots")
+    # True when the body equals (after normalisation) the company's previous capture's body.
+    unchanged = models.BooleanField(default=False)
+    import_run = models.ForeignKey(
+        ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="snapshots"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SnapshotQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["company", "captured_at"]
+        get_latest_by = "captured_at"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "captured_at"], name="snapshot_one_per_company_and_time"
+            ),
+        ]
+        indexes = [models.Index(fields=["captured_at"], name="snapshot_captured_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.company.slug} {self.captured_at:%Y-%m-%d}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("snapshot_detail", args=[self.company.slug, self.timestamp])
+
+    @property
+    def body(self) -> str:
+        return self.text.body
+
+    @property
+    def body_hash(self) -> str:
+        return self.text.normalized_hash
+
+    @property
+    def word_count(self) -> int:
+        return self.text.word_count
+
+    @property
+    def sections(self) -> models.QuerySet[Section]:
+        """The capture's sections in order (shared with identical captures)."""
+        return self.text.sections.order_by("position")
+
+    @property
+    def timestamp(self) -> str:
+        """The 14-digit Wayback timestamp, which addresses a capture uniquely within a company."""
+        return self.captured_at.strftime("%Y%m%d%H%M%S")
+
+
+class TextComparison(models.Model):
+    """A cached comparison of two texts: computed once per ordered pair, reused by every page."""
+
+    old_text = models.ForeignKey(PolicyText, on_delete=models.CASCADE, related_name="+")
+    new_text = models.ForeignKey(PolicyText, on_delete=models.CASCADE, related_name="+")
+    engine_version = models.PositiveSmallIntegerField()
+    words_added = models.PositiveIntegerField()
+    words_removed = models.PositiveIntegerField()
+    result = models.JSONField(help_text="The serialised diffing.SectionDiff.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["old_text", "new_text"], name="comparison_pair_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.old_text_id} → {self.new_text_id}"

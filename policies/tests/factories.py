@@ -1,0 +1,81 @@
+"""Hand-written test factories for the policies app."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from policies.importer import normalized_hash
+from policies.models import Company, Domain, PolicyText, Snapshot
+from policies.sectioning import split_sections
+
+
+def header_line(domain: str, timestamp: str, source_url: str | None = None) -> str:
+    """A corpus header line exactly as the Princeton-Leuven files have it."""
+    source = quote(source_url or f"http://www.{domain}/privacy", safe="")
+    day = f"{timestamp[:4]}-{timestamp[4:6]}-{timestamp[6:8]}"
+    return (
+        f"> *The following text is extracted and transformed from the {domain} privacy policy "
+        f"that was archived on {day}. Please check the [original snapshot on the Wayback Machine]"
+        f"(https://web.archive.org/web/{timestamp}id_/{source}) for the most accurate "
+        "reproduction.*"
+    )
+
+
+def policy_text(domain: str, timestamp: str, body: str) -> str:
+    return f"{header_line(domain, timestamp)}\n\n{body}"
+
+
+def write_policy(folder: Path, domain: str, timestamp: str, body: str) -> Path:
+    path = folder / f"{domain}_{timestamp}.md"
+    path.write_text(policy_text(domain, timestamp, body), encoding="utf-8")
+    return path
+
+
+def make_company(**overrides) -> Company:
+    slug = overrides.pop("slug", "example.com")
+    company = Company.objects.create(slug=slug, name=overrides.pop("name", slug), **overrides)
+    Domain.objects.create(name=slug, company=company)
+    return company
+
+
+def make_text(body: str = "# Title\n\nWe collect data.\n\n## Sharing\n\nWe share it.\n"):
+    sha = hashlib.sha256(body.encode()).hexdigest()
+    text, created = PolicyText.objects.get_or_create(
+        sha256=sha,
+        defaults={
+            "normalized_hash": normalized_hash(body),
+            "body": body,
+            "word_count": len(body.split()),
+        },
+    )
+    if created:
+        for position, part in enumerate(split_sections(body)):
+            text.sections.create(
+                position=position,
+                heading=part.heading,
+                level=part.level,
+                body=part.text,
+                anchor=part.anchor,
+            )
+    return text
+
+
+def make_snapshot(company: Company | None = None, **overrides) -> Snapshot:
+    company = company or make_company()
+    when = overrides.pop("captured_at", datetime(2015, 6, 1, 12, 0, tzinfo=UTC))
+    body = overrides.pop("body", None)
+    text = overrides.pop("text", None) or (make_text(body) if body else make_text())
+    return Snapshot.objects.create(
+        company=company,
+        domain=overrides.pop("domain", None) or company.domains.first(),
+        captured_at=when,
+        archive_url=overrides.pop(
+            "archive_url", f"https://web.archive.org/web/{when:%Y%m%d%H%M%S}id_/http://x/"
+        ),
+        source_url=overrides.pop("source_url", f"http://{company.slug}/privacy"),
+        text=text,
+        **overrides,
+    )
