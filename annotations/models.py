@@ -1,3 +1,211 @@
-"""Taxonomy, tags and their lineage (built by the tagging issue)."""
+"""The practice taxonomy, tags on clauses, their lineage through a history, and an audit log.
+
+A tag (`Annotation`) is anchored to a capture's section by character offsets into the section's
+text (`Section.plain`) and carries the exact quote with some context, like the W3C
+TextQuoteSelector. A tag made by a reviewer is *original*; the copies that follow it to the
+company's other captures are *carried* (clause unchanged) or *proposed* (clause changed, waiting
+for review), and point back to it through `origin`.
+"""
 
 from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Length
+
+
+class Category(models.Model):
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True, default="")
+    colour = models.CharField(max_length=7, default="#1d4e89", help_text="#rrggbb")
+    order = models.PositiveSmallIntegerField(default=0)
+    key = models.CharField(
+        max_length=1, blank=True, default="", help_text="Keyboard shortcut in the picker."
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(colour__regex=r"^#[0-9a-fA-F]{6}$"), name="category_colour_hex"
+            ),
+            models.UniqueConstraint(
+                fields=["key"], condition=~Q(key=""), name="category_key_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Attribute(models.Model):
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=120)
+    order = models.PositiveSmallIntegerField(default=0)
+    categories = models.ManyToManyField(Category, related_name="attributes", blank=True)
+
+    class Meta:
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AttributeValue(models.Model):
+    attribute = models.ForeignKey(Attribute, on_delete=models.CASCADE, related_name="values")
+    value = models.CharField(max_length=200)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["attribute", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["attribute", "value"], name="attribute_value_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attribute.name}: {self.value}"
+
+
+class AnnotationQuerySet(models.QuerySet):
+    def shown(self) -> AnnotationQuerySet:
+        """Tags a reader sees: not dismissed."""
+        return self.exclude(status=Annotation.Status.DISMISSED)
+
+    def for_reader(self) -> AnnotationQuerySet:
+        return self.shown().select_related(
+            "category", "annotator", "origin__snapshot", "origin__annotator"
+        )
+
+
+class Annotation(models.Model):
+    class Kind(models.TextChoices):
+        ORIGINAL = "original"
+        CARRIED = "carried"
+        PROPOSED = "proposed"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        PENDING = "pending", "pending review"
+        DISMISSED = "dismissed"
+
+    snapshot = models.ForeignKey(
+        "policies.Snapshot", on_delete=models.CASCADE, related_name="annotations"
+    )
+    section = models.ForeignKey(
+        "policies.Section", on_delete=models.CASCADE, related_name="annotations"
+    )
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    quote = models.TextField()
+    prefix = models.CharField(max_length=64, blank=True, default="")
+    suffix = models.CharField(max_length=64, blank=True, default="")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="annotations")
+    attributes = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True, default="")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="annotations"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ORIGINAL)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    origin = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="descendants"
+    )
+    # For proposed tags: the wording the origin had, shown beside the new wording in review.
+    origin_quote = models.TextField(blank=True, default="")
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AnnotationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["snapshot", "section__position", "start", "pk"]
+        indexes = [
+            models.Index(fields=["status", "kind"], name="annotation_status_kind_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lt=F("end")), name="annotation_start_lt_end"),
+            models.CheckConstraint(
+                condition=Q(end=F("start") + Length("quote")), name="annotation_quote_length"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="original", origin__isnull=True)
+                | (~Q(kind="original") & Q(origin__isnull=False)),
+                name="annotation_origin_matches_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["snapshot", "section", "start", "end", "category"],
+                condition=~Q(status="dismissed"),
+                name="annotation_one_per_span_and_category",
+            ),
+            models.UniqueConstraint(
+                fields=["snapshot", "origin"],
+                condition=Q(origin__isnull=False),
+                name="annotation_one_copy_per_capture",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category} on {self.quote[:40]!r}"
+
+
+class LineageEvent(models.Model):
+    """A moment in a tagged clause's history: it changed, disappeared or appeared."""
+
+    class Kind(models.TextChoices):
+        CHANGED = "changed"
+        REMOVED = "removed"
+        APPEARED = "appeared"
+
+    origin = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="events")
+    company = models.ForeignKey(
+        "policies.Company", on_delete=models.CASCADE, related_name="lineage_events"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    before = models.ForeignKey("policies.Snapshot", on_delete=models.CASCADE, related_name="+")
+    after = models.ForeignKey("policies.Snapshot", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        ordering = ["after__captured_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["origin", "before", "after"], name="lineage_event_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.origin.category} clause {self.kind} between "
+            f"{self.before.captured_at:%Y-%m-%d} and {self.after.captured_at:%Y-%m-%d}"
+        )
+
+
+class AnnotationEvent(models.Model):
+    """Audit log: every create, change and delete of a tag, with the state before and after."""
+
+    class Action(models.TextChoices):
+        CREATE = "create"
+        UPDATE = "update"
+        DELETE = "delete"
+        REVIEW = "review"
+
+    annotation_pk = models.BigIntegerField(db_index=True)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.action} tag #{self.annotation_pk}"

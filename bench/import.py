@@ -488,7 +488,8 @@ def run_measured(command: list[str], env: dict[str, str]) -> tuple[str, float, f
         if process.returncode != 0:
             raise RuntimeError(
                 f"{' '.join(command)} exited with {process.returncode}:\n"
-                f"{err.read_text(errors='replace')[-3000:]}"
+                f"{out.read_text(errors='replace')[-2000:]}\n"
+                f"{err.read_text(errors='replace')[-2000:]}"
             )
         if TIME.exists():
             cpu, peak_mb = _time_v_fields(report.read_text())
@@ -548,6 +549,7 @@ _COLUMNS = (
     ("present", 7, ">"),
     ("seconds", 8, ">"),
     ("captures/s", 10, ">"),
+    ("range", 11, ">"),
     ("py CPU s", 8, ">"),
     ("PG CPU s", 8, ">"),
     ("peak RSS MB", 11, ">"),
@@ -560,8 +562,10 @@ def format_row(values: Sequence[str]) -> str:
     )
 
 
-def table_row(corpus: str, label: str, m: Measurement) -> str:
+def table_row(corpus: str, label: str, m: Measurement, runs: list[Measurement]) -> str:
     pg = "-" if m.postgres_cpu_seconds is None else f"{m.postgres_cpu_seconds:.1f}"
+    rates = [run.per_second for run in runs]
+    spread = f"{min(rates):,.0f}-{max(rates):,.0f}" if m.files and len(runs) > 1 else "-"
     return format_row(
         [
             corpus,
@@ -572,11 +576,27 @@ def table_row(corpus: str, label: str, m: Measurement) -> str:
             f"{m.present:,}",
             f"{m.seconds:.2f}",
             f"{m.per_second:,.0f}" if m.files else "-",
+            spread,
             f"{m.cpu_seconds:.1f}",
             pg,
             f"{m.peak_rss_mb:.0f}",
         ]
     )
+
+
+def code_version() -> str:
+    """The commit the benchmark runs against, marked dirty when the working tree differs."""
+    try:
+        described = subprocess.run(
+            ["git", "describe", "--always", "--dirty"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return f"{ROOT} (not a git checkout)"
+    return f"{ROOT} at {described}"
 
 
 def machine_description(server: psycopg.Connection) -> str:
@@ -704,6 +724,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with _server(args.database_url) as server:
             print(machine_description(server))
+            print(f"code: {code_version()}")
             recreate_database(server, template)
             subprocess.run(
                 [sys.executable, str(MANAGE), "migrate", "--no-input", "-v", "0"],
@@ -753,16 +774,19 @@ def print_report(
     runs: int,
 ) -> None:
     """The results table, then the corpus facts and the memory-flatness comparison."""
-    print(f"\nmedian of {runs} run(s); captures/s = files / wall seconds, startup included")
+    print(
+        f"\nmedian of {runs} run(s) (range: slowest-fastest run); "
+        "captures/s = files / wall seconds, startup included"
+    )
     print(format_row([title for title, _, _ in _COLUMNS]))
     base = median_measurement(startup)
-    print(table_row("(none)", "startup", base))
+    print(table_row("(none)", "startup", base, startup))
     medians: dict[str, Measurement] = {}
     for corpus in corpora:
         for label, measurements in results[corpus.label].items():
             m = median_measurement(measurements)
             medians[f"{corpus.label} {label}"] = m
-            print(table_row(corpus.label, label, m))
+            print(table_row(corpus.label, label, m, measurements))
     print()
     for corpus in corpora:
         first = medians[f"{corpus.label} first"]

@@ -1,7 +1,8 @@
 """Palimpsest settings: one file, every deployment difference read from the environment.
 
 Variables: DATABASE_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, IMPORT_MAX_FILE_BYTES,
-IMPORT_MAX_ARCHIVE_BYTES. See README.md, "Configuration".
+IMPORT_MAX_ARCHIVE_BYTES, IMPORT_MAX_UPLOAD_BYTES, IMPORT_STALE_MINUTES, MEDIA_ROOT,
+TASKS_BACKEND. See README.md, "Configuration".
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django_htmx",
+    "django_tasks_db",
     "policies",
     "annotations",
 ]
@@ -69,6 +71,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "policies.context_processors.roles",
             ],
         },
     },
@@ -115,6 +118,23 @@ LOGOUT_REDIRECT_URL = "/"
 # Importer limits (bytes); the command's --max-file-size overrides the first.
 IMPORT_MAX_FILE_BYTES = int(os.environ.get("IMPORT_MAX_FILE_BYTES", str(5 * 1024 * 1024)))
 IMPORT_MAX_ARCHIVE_BYTES = int(os.environ.get("IMPORT_MAX_ARCHIVE_BYTES", str(2 * 1024**3)))
+
+# Imports from the browser: uploads are kept under MEDIA_ROOT/imports/<run id>/ until their run
+# finishes. One request may carry at most DATA_UPLOAD_MAX_NUMBER_FILES files and
+# IMPORT_MAX_UPLOAD_BYTES bytes in all; a run whose heartbeat is older than IMPORT_STALE_MINUTES
+# is shown as failed (its worker died).
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
+DATA_UPLOAD_MAX_NUMBER_FILES = 100
+IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(256 * 1024**2)))
+IMPORT_STALE_MINUTES = int(os.environ.get("IMPORT_STALE_MINUTES", "10"))
+
+# Background tasks (django.tasks). "database" (default) queues them in the database for
+# `manage.py db_worker` (which `make run` starts); "immediate" runs them inside the request.
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.backend.DatabaseBackend",
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+}
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[os.environ.get("TASKS_BACKEND", "database")]}}
 
 # Production hardening: on whenever DEBUG is off.
 if not DEBUG:

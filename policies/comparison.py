@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 
 from .diffing import AlignedRow, SectionDiff, diff_sections
 from .models import PolicyText, Section, TextComparison
-from .rendering import RENDER_VERSION, plain_text, render_markdown
+from .rendering import plain_text
 
 # Bump when diffing's output changes, so cached comparisons are recomputed.
 ENGINE_VERSION = 1
@@ -108,19 +108,6 @@ def _store(diffs: dict[tuple[int, int], SectionDiff]) -> None:
             TextComparison.objects.bulk_create(rows, ignore_conflicts=True)
     except IntegrityError:
         pass  # a concurrent request stored the same pairs first; theirs is as good
-
-
-def rendered_sections(text: PolicyText) -> list[Section]:
-    """The text's sections with `html` rendered (once per text; stored and reused)."""
-    sections = list(text.sections.order_by("position"))
-    if text.render_version != RENDER_VERSION:
-        for section in sections:
-            section.html = render_markdown(section.body)
-        with transaction.atomic():
-            Section.objects.bulk_update(sections, ["html"], batch_size=500)
-            PolicyText.objects.filter(pk=text.pk).update(render_version=RENDER_VERSION)
-        text.render_version = RENDER_VERSION
-    return sections
 
 
 @dataclasses.dataclass(frozen=True)

@@ -20,6 +20,8 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from annotations.lineage import follow_into_new_captures
+
 from .corpus import CorpusFormatError, Header, decode_policy_bytes, split_policy
 from .models import (
     Company,
@@ -319,6 +321,8 @@ def _write(batch: list[_Parsed | FileReport], run: ImportRun, first_position: in
                 "pk", flat=True
             )
         )
+        # Tags already made on these companies follow their clauses into the new captures.
+        follow_into_new_captures([s.pk for s in created])
         for (report, _), snapshot in zip(to_create, created, strict=True):
             report.snapshot_id = snapshot.pk
             if snapshot.pk in unchanged:
@@ -411,4 +415,5 @@ def _record(reports: list[FileReport], run: ImportRun, first_position: int) -> N
         unchanged_count=F("unchanged_count") + counts[Outcome.UNCHANGED],
         present_count=F("present_count") + counts[Outcome.PRESENT],
         failed_count=F("failed_count") + counts[Outcome.FAILED],
+        updated_at=timezone.now(),  # the heartbeat that tells a live run from a dead worker
     )

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Count, F, Max, Min, Q, Window
 from django.db.models.functions import Lag, Lower
 from django.urls import reverse
+from django.utils import timezone
 
 
 class CompanyQuerySet(models.QuerySet):
@@ -96,7 +97,10 @@ class Section(models.Model):
     # The exact Markdown slice, heading line included: the sections joined give the body back.
     body = models.TextField()
     anchor = models.CharField(max_length=255)
+    # Rendered once per text (see comparison.rendered_sections): sanitised HTML with every clause
+    # marked, and the text a reader sees, which tag offsets point into.
     html = models.TextField(blank=True, default="")
+    plain = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["text", "position"]
@@ -115,6 +119,7 @@ class Section(models.Model):
 
 class ImportRun(models.Model):
     class Status(models.TextChoices):
+        QUEUED = "queued"  # uploaded from the browser, waiting for a worker
         RUNNING = "running"
         SUCCEEDED = "succeeded"
         COMPLETED_WITH_ERRORS = "errors", "completed with errors"
@@ -133,6 +138,20 @@ class ImportRun(models.Model):
     present_count = models.PositiveIntegerField(default=0)
     failed_count = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True, default="")
+    # Heartbeat, refreshed at every batch: a run "running" whose heartbeat stopped has lost its
+    # worker (see uploads.mark_stale_runs).
+    updated_at = models.DateTimeField(default=timezone.now)
+    total_files = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Files to import, once counted (uploads only)."
+    )
+    upload_dir = models.CharField(
+        max_length=200, blank=True, default="", help_text="Uploaded files, under MEDIA_ROOT."
+    )
+    domain_override = models.CharField(max_length=253, blank=True, default="")
+    captured_at_override = models.DateTimeField(null=True, blank=True)
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from . import views
+from . import import_views, views
 
 CAPTURE = r"\d{4}-\d{2}-\d{2}|\d{14}"
 
 urlpatterns = [
     path("", views.company_list, name="company_list"),
+    path("imports/", import_views.import_list, name="import_list"),
+    path("imports/new/", import_views.import_new, name="import_new"),
+    path("imports/<int:run_id>/", import_views.import_detail, name="import_detail"),
+    path("imports/<int:run_id>/again/", import_views.import_again, name="import_again"),
+    path(
+        "imports/<int:run_id>/report.csv",
+        import_views.import_report_csv,
+        name="import_report_csv",
+    ),
     path("companies/<str:slug>/", views.company_detail, name="company_detail"),
     path("companies/<str:slug>/compare/", views.compare_form, name="compare_form"),
     re_path(

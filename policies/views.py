@@ -9,10 +9,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
+from annotations.models import Category
+from annotations.reading import sections_with_tags
+from annotations.roles import CURATOR, REVIEWER, has_role
+
 from .charts import sparkline
-from .comparison import compare_texts, display_rows, rendered_sections
+from .comparison import compare_texts, display_rows
 from .history import company_history
 from .models import Company, Domain, Snapshot
+from .reader import rendered_sections
 
 SORTS = {
     "name": ("name", "slug"),
@@ -85,19 +90,18 @@ def _capture(company: Company, token: str) -> Snapshot:
 def snapshot_detail(request: HttpRequest, slug: str, capture: str) -> HttpResponse:
     company = get_object_or_404(Company, slug=slug)
     snapshot = _capture(company, capture)
-    neighbours = company.snapshots.only("captured_at", "company_id")
-    previous = (
-        neighbours.filter(captured_at__lt=snapshot.captured_at).order_by("captured_at").last()
-    )
-    following = (
-        neighbours.filter(captured_at__gt=snapshot.captured_at).order_by("captured_at").first()
-    )
+    neighbours = company.snapshots.only("captured_at", "company_id").order_by("captured_at")
+    previous = neighbours.filter(captured_at__lt=snapshot.captured_at).last()
+    following = neighbours.filter(captured_at__gt=snapshot.captured_at).first()
+    can_tag = has_role(request.user, REVIEWER, CURATOR) or request.user.is_staff
     context = {
         "company": company,
         "snapshot": snapshot,
-        "sections": rendered_sections(snapshot.text),
+        "items": sections_with_tags(snapshot, rendered_sections(snapshot.text)),
         "previous": previous,
         "next": following,
+        "can_tag": can_tag,
+        "categories": Category.objects.all() if can_tag else [],
     }
     return render(request, "policies/snapshot_detail.html", context)
 

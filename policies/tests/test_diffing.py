@@ -504,7 +504,7 @@ def test_swapping_sides_swaps_added_and_removed(old_name, new_name):
     _assert_rows_rebuild(backward, new, old)
 
 
-def test_swapping_sides_of_a_rewrite(vocabulary):
+def test_swapping_sides_of_a_rewrite():
     old = _sample(SAMPLE_DIR / "seeds" / "000_a06f46bb5fdea414.txt")
     new = _sample(SAMPLE_DIR / "seeds" / "001_8c44c36bd2a3f39e.txt")
     assert _summary(diff_sections(old, new)) == _swapped_summary(diff_sections(new, old))

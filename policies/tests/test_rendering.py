@@ -25,8 +25,12 @@ ALLOWED_TAGS = {
     "em", "strong", "a", "table", "thead", "tbody", "tr", "th", "td", "hr", "br", "del", "ins",
     "sup", "sub",
 }  # fmt: skip
-ALLOWED_ATTRIBUTES = {"a": {"href", "title", "rel"}, "th": {"align"}, "td": {"align"}}
-ALLOWED_ATTRIBUTES["ol"] = {"start"}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title", "rel"},
+    "th": {"align"},
+    "td": {"align"},
+    "ol": {"start"},
+}
 
 XSS_PAYLOADS = [
     "<script>alert(1)</script>",

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.urls import reverse
 
-from policies.comparison import compare_texts, rendered_sections
+from policies.comparison import compare_texts
 from policies.importer import import_paths
 from policies.models import Company, Snapshot
+from policies.reader import rendered_sections
 
 from .factories import make_company, make_snapshot, make_text
 from .html_checks import injected_markup
@@ -152,8 +153,9 @@ def test_capture_page_query_count_is_flat(client, django_assert_num_queries, cap
     company = _company_with_history("flat.example", captures, sections)
     _warm(company)
     snapshot = company.snapshots.order_by("captured_at")[captures // 2]
-    # the company, the capture with its text, its sections, the previous and the next capture
-    with django_assert_num_queries(5):
+    # the company, the capture with its text, its sections, the previous and the next capture,
+    # the capture's tags (anonymous: no roles, no taxonomy)
+    with django_assert_num_queries(6):
         assert client.get(snapshot.get_absolute_url()).status_code == 200
 
 

@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from annotations.roles import ALL_ROLES, REVIEWER
 
-DEMO_PASSWORD = "palimpsest-demo"  # nosec B105: printed for local demos, refused when DEBUG is off
+# Printed for local demos; the command refuses to run when DEBUG is off.
+DEMO_PASSWORD = "palimpsest-demo"  # nosec B105
 
 
 class Command(BaseCommand):

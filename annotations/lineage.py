@@ -1,0 +1,249 @@
+"""A tag follows its clause through the company's history.
+
+For an original tag and each other capture of the company:
+
+- the same clause (whitespace-normalised text, at any position) → a *carried* copy, shown at once;
+- a close match (similarity >= 0.8, preferring the section with the same heading) → a *proposed*
+  copy, queued for review with the old and new wording;
+- nothing → no copy; the change is recorded as a `LineageEvent` ("removed between A and B").
+
+All work for a batch of tags and captures takes a fixed number of queries, so tagging a clause
+that appears in 40 captures, or importing a capture of a company with 1,000 tags, stays cheap.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import transaction
+from rapidfuzz import fuzz
+
+from policies.models import PolicyText, Section, Snapshot
+from policies.reader import READER_VERSION, rendered_sections
+
+from .models import Annotation, LineageEvent
+
+CLOSE_MATCH = 80.0  # rapidfuzz ratio, 0-100
+CONTEXT = 32
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Match:
+    section: Section
+    start: int
+    end: int
+    exact: bool
+    similarity: float
+
+
+def normalise(text: str) -> str:
+    """Whitespace-insensitive form of a clause."""
+    return _SPACE.sub(" ", text).strip()
+
+
+def _normalise_with_map(text: str) -> tuple[str, list[int]]:
+    """`normalise(text)` and, for each of its characters, the index it came from in `text`."""
+    out, index = [], []
+    pending_space = False
+    for i, ch in enumerate(text):
+        if ch.isspace():
+            pending_space = bool(out)
+            continue
+        if pending_space:
+            out.append(" ")
+            index.append(i - 1)
+            pending_space = False
+        out.append(ch)
+        index.append(i)
+    return "".join(out), index
+
+
+def context_around(text: str, start: int, end: int) -> tuple[str, str]:
+    """The prefix and suffix a TextQuoteSelector stores with a quote."""
+    return text[max(0, start - CONTEXT) : start], text[end : end + CONTEXT]
+
+
+def find_clause(quote: str, heading: str, sections: list[Section]) -> Match | None:
+    """Where `quote` appears in `sections`: exactly (any section, same heading first), else the
+    closest clause in the same-heading section (or anywhere) if similar enough."""
+    wanted = normalise(quote)
+    if not wanted:
+        return None
+    ordered = sorted(sections, key=lambda s: (s.heading != heading, s.position))
+    for section in ordered:
+        norm, index = _normalise_with_map(section.plain)
+        at = norm.find(wanted)
+        if at >= 0:
+            return Match(section, index[at], index[at + len(wanted) - 1] + 1, True, 100.0)
+    best: Match | None = None
+    candidates = [s for s in ordered if s.heading == heading] or ordered
+    for section in candidates:
+        for start, end in _clause_spans(section.plain):
+            score = fuzz.ratio(wanted, normalise(section.plain[start:end]))
+            if score >= CLOSE_MATCH and (best is None or score > best.similarity):
+                best = Match(section, start, end, False, score)
+    return best
+
+
+def _clause_spans(text: str) -> list[tuple[int, int]]:
+    """Clause spans of a section's text, from the fragments marked at render time."""
+    from policies.clauses import split_clauses  # pysbd only when a close match is needed
+
+    spans, base = [], 0
+    for line in text.split("\n"):
+        spans.extend((base + a, base + b) for a, b in split_clauses(line))
+        base += len(line) + 1
+    return spans
+
+
+def _sections_by_text(text_ids: set[int]) -> dict[int, list[Section]]:
+    stale = PolicyText.objects.filter(pk__in=text_ids).exclude(render_version=READER_VERSION)
+    for text in stale:
+        rendered_sections(text)
+    by_text: dict[int, list[Section]] = defaultdict(list)
+    for section in Section.objects.filter(text_id__in=text_ids).only(
+        "pk", "text_id", "position", "heading", "plain"
+    ):
+        by_text[section.text_id].append(section)
+    return by_text
+
+
+def follow(origins: list[Annotation], targets: list[Snapshot] | None = None) -> int:
+    """Create carried and proposed copies of original tags on the company's other captures.
+
+    `targets` limits the captures considered (a freshly imported capture); by default every
+    capture of each origin's company. Returns the number of copies created. Lineage events are
+    recomputed for the origins afterwards.
+    """
+    if not origins:
+        return 0
+    company_ids = {o.snapshot.company_id for o in origins}
+    if targets is None:
+        targets = list(
+            Snapshot.objects.filter(company_id__in=company_ids).only(
+                "pk", "company_id", "text_id", "captured_at"
+            )
+        )
+    origin_sections = {
+        s.pk: s
+        for s in Section.objects.filter(pk__in={o.section_id for o in origins}).only(
+            "pk", "text_id", "position", "heading", "plain"
+        )
+    }
+    sections = _sections_by_text({t.text_id for t in targets})
+    existing = set(
+        Annotation.objects.filter(origin__in=origins, snapshot__in=targets).values_list(
+            "origin_id", "snapshot_id"
+        )
+    )
+    copies, matches = [], {}
+    for origin in origins:
+        heading = origin_sections[origin.section_id].heading
+        for target in targets:
+            if target.company_id != origin.snapshot.company_id:
+                continue
+            if target.pk == origin.snapshot_id or (origin.pk, target.pk) in existing:
+                continue
+            key = (origin.pk, target.text_id)
+            if target.text_id == origin.snapshot.text_id:  # identical capture: same place
+                section = origin_sections[origin.section_id]
+                matches[key] = Match(section, origin.start, origin.end, True, 100.0)
+            if key not in matches:
+                matches[key] = find_clause(origin.quote, heading, sections[target.text_id])
+            match = matches[key]
+            if match is None:
+                continue
+            copies.append(_copy(origin, target, match))
+    with transaction.atomic():
+        created = Annotation.objects.bulk_create(copies, batch_size=500, ignore_conflicts=True)
+        refresh_events(origins)
+    return len(created)
+
+
+def _copy(origin: Annotation, target: Snapshot, match: Match) -> Annotation:
+    text = match.section.plain
+    prefix, suffix = context_around(text, match.start, match.end)
+    return Annotation(
+        snapshot=target,
+        section=match.section,
+        start=match.start,
+        end=match.end,
+        quote=text[match.start : match.end],
+        prefix=prefix,
+        suffix=suffix,
+        category_id=origin.category_id,
+        attributes=origin.attributes,
+        note=origin.note,
+        annotator_id=origin.annotator_id,
+        kind=Annotation.Kind.CARRIED if match.exact else Annotation.Kind.PROPOSED,
+        status=Annotation.Status.ACTIVE if match.exact else Annotation.Status.PENDING,
+        origin=origin,
+        origin_quote="" if match.exact else origin.quote,
+    )
+
+
+def refresh_events(origins: list[Annotation]) -> None:
+    """Recompute when each origin's clause changed, disappeared or appeared along the timeline."""
+    origin_ids = [o.pk for o in origins]
+    company_ids = {o.snapshot.company_id for o in origins}
+    timeline: dict[int, list[int]] = defaultdict(list)
+    for pk, company_id in (
+        Snapshot.objects.filter(company_id__in=company_ids)
+        .order_by("captured_at")
+        .values_list("pk", "company_id")
+    ):
+        timeline[company_id].append(pk)
+    state: dict[tuple[int, int], str] = {(o.pk, o.snapshot_id): "exact" for o in origins}
+    for origin_id, snapshot_id, kind in Annotation.objects.filter(
+        origin_id__in=origin_ids
+    ).values_list("origin_id", "snapshot_id", "kind"):
+        state[origin_id, snapshot_id] = "exact" if kind == Annotation.Kind.CARRIED else "changed"
+    events = []
+    for origin in origins:
+        company_id = origin.snapshot.company_id
+        snapshots = timeline[company_id]
+        for before, after in zip(snapshots, snapshots[1:], strict=False):
+            was = state.get((origin.pk, before), "absent")
+            now = state.get((origin.pk, after), "absent")
+            kind = _transition(was, now)
+            if kind:
+                events.append(
+                    LineageEvent(
+                        origin=origin,
+                        company_id=company_id,
+                        kind=kind,
+                        before_id=before,
+                        after_id=after,
+                    )
+                )
+    LineageEvent.objects.filter(origin_id__in=origin_ids).delete()
+    LineageEvent.objects.bulk_create(events, batch_size=500)
+
+
+def _transition(was: str, now: str) -> str | None:
+    if was != "absent" and now == "absent":
+        return LineageEvent.Kind.REMOVED
+    if was == "absent" and now != "absent":
+        return LineageEvent.Kind.APPEARED
+    if was == "exact" and now == "changed":
+        return LineageEvent.Kind.CHANGED
+    return None
+
+
+def follow_into_new_captures(snapshot_ids: list[int]) -> int:
+    """Give freshly imported captures the tags of their companies (called by the importer)."""
+    targets = list(
+        Snapshot.objects.filter(pk__in=snapshot_ids).only(
+            "pk", "company_id", "text_id", "captured_at"
+        )
+    )
+    company_ids = {t.company_id for t in targets}
+    origins = list(
+        Annotation.objects.filter(
+            kind=Annotation.Kind.ORIGINAL, snapshot__company_id__in=company_ids
+        ).select_related("snapshot")
+    )
+    return follow(origins, targets) if origins else 0

@@ -1,0 +1,16 @@
+"""Tagging, review and taxonomy URLs."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("annotations/", views.tag_create, name="tag_create"),
+    path("annotations/<int:pk>/edit/", views.tag_edit, name="tag_edit"),
+    path("annotations/<int:pk>/delete/", views.tag_delete, name="tag_delete"),
+    path("review/", views.review_list, name="review_list"),
+    path("review/<int:pk>/", views.review_action, name="review_action"),
+    path("taxonomy.css", views.taxonomy_css, name="taxonomy_css"),
+]
