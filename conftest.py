@@ -27,6 +27,8 @@ def _test_settings(settings):
     # Production defaults (HTTPS redirect, hashed static names) get in the way of plain HTTP
     # tests; the deploy checks run against the real production settings separately.
     settings.SECURE_SSL_REDIRECT = False
+    # Hashing test passwords with PBKDF2 costs about a second per user on this machine.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -55,6 +55,7 @@ def snapshot_state(annotation: Annotation) -> dict:
         "end": annotation.end,
         "quote": annotation.quote,
         "category": annotation.category.slug,
+        "category_name": annotation.category.name,
         "attributes": annotation.attributes,
         "note": annotation.note,
         "status": annotation.status,

@@ -1,0 +1,188 @@
+"""Tagging and review through HTTP: fragments, conflicts, roles, and query budgets."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+
+from annotations.models import Annotation
+from annotations.roles import CURATOR, IMPORTER, RESEARCHER, REVIEWER
+from policies.reader import rendered_sections
+from policies.tests.factories import make_company, make_snapshot
+
+from .factories import make_user, tag_text
+from .test_lineage import RETENTION, SHARING, V1, V2, V3
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def history():
+    company = make_company(slug="acme.example")
+    return [
+        make_snapshot(company, captured_at=datetime(2010 + n, 1, 1, tzinfo=UTC), body=body)
+        for n, body in enumerate([V1, V2, V3])
+    ]
+
+
+def _form(snapshot, needle: str, slug: str = "data-retention") -> dict:
+    for section in rendered_sections(snapshot.text):
+        at = section.plain.find(needle)
+        if at >= 0:
+            return {
+                "snapshot": snapshot.pk,
+                "section": section.pk,
+                "start": at,
+                "end": at + len(needle),
+                "quote": needle,
+                "category": slug,
+            }
+    raise AssertionError(needle)
+
+
+def test_reviewer_tags_a_clause_and_gets_the_section_fragment(client, history):
+    client.force_login(make_user("rev", REVIEWER))
+    response = client.post(
+        reverse("tag_create"), _form(history[0], SHARING), headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<section class="section"')
+    tag = Annotation.objects.get(kind="original")
+    assert f'data-annotation="{tag.pk}"' in html
+    assert 'data-category="data-retention"' in html
+    assert "[Data Retention]" in html  # what a screen reader hears
+
+
+def test_tagging_without_js_redirects_back_to_the_tag(client, history):
+    client.force_login(make_user("rev", REVIEWER))
+    response = client.post(reverse("tag_create"), _form(history[0], SHARING))
+    tag = Annotation.objects.get(kind="original")
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"#tag-{tag.pk}")
+
+
+def test_carried_tag_shows_on_the_other_capture(client, history):
+    tag_text(history[0], SHARING, make_user(), "third-party-sharing-collection")
+    html = client.get(history[2].get_absolute_url()).content.decode()
+    assert 'data-category="third-party-sharing-collection"' in html
+    assert "carried from" in html
+    assert "2010-01-01" in html
+
+
+def test_mismatched_quote_is_refused_with_a_reason(client, history):
+    client.force_login(make_user("rev", REVIEWER))
+    form = _form(history[0], SHARING) | {"quote": "something else entirely, same length? no"}
+    response = client.post(reverse("tag_create"), form, headers={"HX-Request": "true"})
+    assert response.status_code == 400
+    assert "quote does not match" in response.content.decode()
+    assert response["HX-Retarget"] == "#tag-messages"
+    assert not Annotation.objects.exists()
+
+
+def test_stale_edit_answers_409_with_the_current_state(client, history):
+    author = make_user("rev", REVIEWER)
+    tag = tag_text(history[0], SHARING, author)
+    client.force_login(author)
+    url = reverse("tag_edit", args=[tag.pk])
+    first = client.post(url, {"version": tag.version, "category": "other", "note": "mine"})
+    assert first.status_code == 302
+    second = client.post(
+        url,
+        {"version": tag.version, "category": "data-security", "note": ""},
+        headers={"HX-Request": "true"},
+    )
+    assert second.status_code == 409
+    assert "Other" in second.content.decode()
+    tag.refresh_from_db()
+    assert tag.category.slug == "other"
+
+
+@pytest.mark.parametrize(
+    ("roles", "status"),
+    [((), 403), ((RESEARCHER,), 403), ((IMPORTER,), 403), ((REVIEWER,), 302), ((CURATOR,), 302)],
+)
+def test_only_reviewers_and_curators_tag(client, history, roles, status):
+    client.force_login(make_user("someone", *roles))
+    assert client.post(reverse("tag_create"), _form(history[0], SHARING)).status_code == status
+
+
+def test_anonymous_tagging_goes_to_login(client, history):
+    response = client.post(reverse("tag_create"), _form(history[0], SHARING))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_post_without_csrf_token_is_refused(history):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user("rev", REVIEWER))
+    assert client.post(reverse("tag_create"), _form(history[0], SHARING)).status_code == 403
+
+
+def test_review_queue_lists_proposals_with_a_word_diff(client, history):
+    tag_text(history[0], RETENTION, make_user())
+    client.force_login(make_user("rev", REVIEWER))
+    html = client.get(reverse("review_list")).content.decode()
+    assert "1 tag waiting" in html
+    assert "<ins>server </ins>" in html or "<ins>server" in html
+    filtered = client.get(reverse("review_list"), {"category": "data-security"}).content.decode()
+    assert "0 tags waiting" in filtered
+
+
+def test_review_action_confirms_through_htmx(client, history):
+    tag_text(history[0], RETENTION, make_user())
+    proposal = Annotation.objects.get(kind="proposed")
+    client.force_login(make_user("rev", REVIEWER))
+    response = client.post(
+        reverse("review_action", args=[proposal.pk]),
+        {"version": proposal.version, "action": "confirm"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    proposal.refresh_from_db()
+    assert proposal.status == Annotation.Status.ACTIVE
+
+
+@pytest.mark.parametrize("tags", [5, 500])
+def test_reader_query_count_is_flat_with_many_tags(client, django_assert_num_queries, tags):
+    company = make_company(slug="many.example")
+    body = "## Terms\n\n" + " ".join(f"Clause number {n} says something." for n in range(600))
+    first = make_snapshot(company, captured_at=datetime(2015, 1, 1, tzinfo=UTC), body=body)
+    make_snapshot(
+        company, captured_at=datetime(2015, 1, 1, tzinfo=UTC) + timedelta(days=9), body=body
+    )
+    author = make_user("rev", REVIEWER)
+    for n in range(tags):
+        tag_text(first, f"Clause number {n} says something.", author)
+    client.force_login(author)
+    client.get(first.get_absolute_url())
+    # session, user, company, capture, sections, previous, next, tags, the user's groups,
+    # the categories for the picker
+    with django_assert_num_queries(10):
+        response = client.get(first.get_absolute_url())
+    assert response.content.decode().count("data-annotation=") >= tags
+
+
+@pytest.mark.parametrize("proposals", [1, 8])
+def test_review_queue_query_count_is_flat(client, django_assert_num_queries, proposals):
+    company = make_company(slug="q.example")
+    author = make_user("rev", REVIEWER)
+    base = datetime(2010, 1, 1, tzinfo=UTC)
+    first = make_snapshot(company, captured_at=base, body=V1)
+    for n in range(proposals):
+        make_snapshot(company, captured_at=base + timedelta(days=n + 1), body=V2 + f"\nv{n}\n")
+    tag_text(first, RETENTION, author)
+    client.force_login(author)
+    # session, user, groups, count, page of proposals, companies and categories for the filters
+    with django_assert_num_queries(7):
+        assert client.get(reverse("review_list")).status_code == 200
+
+
+def test_taxonomy_css_gives_each_category_its_colour(client):
+    response = client.get(reverse("taxonomy_css"))
+    assert response["Content-Type"].startswith("text/css")
+    assert ".tag-data-retention { --tag: #ea580c; }" in response.content.decode()
