@@ -9,6 +9,8 @@ for review), and point back to it through `origin`.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -119,6 +121,9 @@ class Annotation(models.Model):
     # For proposed tags: the wording the origin had, shown beside the new wording in review.
     origin_quote = models.TextField(blank=True, default="")
     version = models.PositiveIntegerField(default=1)
+    # Identity across databases: exports carry it (urn:uuid:...) and import_annotations keeps it,
+    # so a tag and the copies that point to it survive a round trip under the same ids.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

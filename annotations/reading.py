@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from policies.models import Section, Snapshot
 
 from .highlighting import Highlight, highlight
+from .lineage import normalise
 from .models import Annotation
 
 
@@ -37,3 +38,29 @@ def sections_with_tags(snapshot: Snapshot, sections: list[Section]) -> list[Sect
         marks = [Highlight(t.pk, t.start, t.end, t.category.slug, _label(t), t.kind) for t in tags]
         views.append(SectionView(section, highlight(section.html, marks), tags))
     return views
+
+
+@dataclass(frozen=True)
+class TagOnChange:
+    tag: Annotation
+    survives: bool  # the tagged words are still in the newer capture's counterpart section
+
+
+def tags_on_changed_rows(snapshot: Snapshot, rows) -> list[list[TagOnChange]]:
+    """For each compare row, the older capture's tags on that section and whether their wording
+    survives in the newer capture ("this deleted sentence was tagged Third Party Sharing")."""
+    by_position: dict[int, list[Annotation]] = defaultdict(list)
+    for tag in Annotation.objects.shown().filter(snapshot=snapshot).select_related(
+        "category", "section"
+    ):
+        by_position[tag.section.position].append(tag)
+    result = []
+    for item in rows:
+        row = item.row
+        tags = by_position.get(row.old_index, []) if row.old_index is not None else []
+        if not tags or (row.kind == "unchanged" and not row.moved):
+            result.append([])
+            continue
+        new_text = normalise("".join(text for _, text in row.new_parts))
+        result.append([TagOnChange(t, normalise(t.quote) in new_text) for t in tags])
+    return result

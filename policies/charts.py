@@ -42,6 +42,33 @@ def sparkline(values: list[int], *, width: int = 120, height: int = 24) -> Spark
     return Sparkline(width, height, path, coords[-1][0], coords[-1][1], label)
 
 
+class TimeAxis:
+    """Maps capture times to x positions between `left` and `width - right`, and labels years."""
+
+    def __init__(self, times: list[datetime], width: float, left: float, right: float) -> None:
+        self.times = times
+        self.left, self.span = left, width - left - right
+        self.t0 = min(t.timestamp() for t in times)
+        self.t1 = max(t.timestamp() for t in times)
+
+    def x(self, t: float) -> float:
+        """x of a POSIX timestamp; a single capture sits in the middle."""
+        if self.t1 == self.t0:
+            return self.left + self.span / 2
+        return self.left + (t - self.t0) / (self.t1 - self.t0) * self.span
+
+    def ticks(self) -> list[tuple[float, str]]:
+        """About six year labels inside the range, or the one date when there is no range."""
+        first, last = min(self.times), max(self.times)
+        step = max(1, (last.year - first.year) // 6 or 1)
+        ticks = []
+        for year in range(first.year, last.year + 1, step):
+            t = datetime(year, 1, 1, tzinfo=first.tzinfo).timestamp()
+            if self.t0 <= t <= self.t1:
+                ticks.append((self.x(t), str(year)))
+        return ticks or [(self.x(first.timestamp()), f"{first:%Y-%m-%d}")]
+
+
 @dataclass(frozen=True)
 class ChartPoint:
     x: float
@@ -89,18 +116,13 @@ def history_chart(
     left, right, top = 66.0, 12.0, 12.0
     line_bottom = height * 0.62
     bar_top, bar_baseline = line_bottom + 18, height - 22.0
+    axis = TimeAxis([c[0] for c in captures], width, left, right)
+    x_of = axis.x
     times = [c[0].timestamp() for c in captures]
-    t0, t1 = min(times), max(times)
-    tspan = (t1 - t0) or 1.0
     words = [c[1] for c in captures]
     wmax = max(words) or 1
     changes = [c[2] or 0 for c in captures]
     cmax = max(changes) or 1
-
-    def x_of(t: float) -> float:
-        if t1 == t0:
-            return left + (width - left - right) / 2
-        return left + (t - t0) / tspan * (width - left - right)
 
     def y_of(w: int) -> float:
         return line_bottom - w / wmax * (line_bottom - top)
@@ -123,15 +145,7 @@ def history_chart(
         if ch
     ]
     y_ticks = [(y_of(v), f"{v:,}") for v in (0, wmax // 2, wmax)]
-    first_year, last_year = captures[0][0].year, captures[-1][0].year
-    step = max(1, (last_year - first_year) // 6 or 1)
-    x_ticks = []
-    for year in range(first_year, last_year + 1, step):
-        t = datetime(year, 1, 1, tzinfo=captures[0][0].tzinfo).timestamp()
-        if t0 <= t <= t1:
-            x_ticks.append((x_of(t), str(year)))
-    if not x_ticks:
-        x_ticks = [(points[0].x, f"{captures[0][0]:%Y-%m-%d}")]
+    x_ticks = axis.ticks()
     changed = sum(1 for ch in changes if ch)
     description = (
         f"{len(captures)} captures from {captures[0][0]:%Y-%m-%d} to {captures[-1][0]:%Y-%m-%d}; "

@@ -10,8 +10,9 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
 from annotations.models import Category
-from annotations.reading import sections_with_tags
+from annotations.reading import sections_with_tags, tags_on_changed_rows
 from annotations.roles import CURATOR, REVIEWER, has_role
+from annotations.timeline import practice_timeline
 
 from .charts import sparkline
 from .comparison import compare_texts, display_rows
@@ -66,10 +67,11 @@ def company_list(request: HttpRequest) -> HttpResponse:
 def company_detail(request: HttpRequest, slug: str) -> HttpResponse:
     company = get_object_or_404(Company.objects.prefetch_related("domains"), slug=slug)
     history = company_history(company)
+    practices = practice_timeline(company, [row.snapshot for row in history.rows])
     return render(
         request,
         "policies/company_detail.html",
-        {"company": company, "history": history, "rows": history.rows},
+        {"company": company, "history": history, "rows": history.rows, "practices": practices},
     )
 
 
@@ -139,7 +141,7 @@ def compare(request: HttpRequest, slug: str, old: str, new: str) -> HttpResponse
         "left": left,
         "right": right,
         "diff": diff,
-        "rows": rows,
+        "rows": list(zip(rows, tags_on_changed_rows(left, rows), strict=True)),
         "first_change": any(item.change for item in rows),
         "changes_only": changes_only,
         "captures": company.snapshots.order_by("captured_at").only("captured_at", "company_id"),

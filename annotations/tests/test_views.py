@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -186,3 +187,29 @@ def test_taxonomy_css_gives_each_category_its_colour(client):
     response = client.get(reverse("taxonomy_css"))
     assert response["Content-Type"].startswith("text/css")
     assert ".tag-data-retention { --tag: #ea580c; }" in response.content.decode()
+
+
+@pytest.mark.parametrize("extra_captures", [0, 6])
+def test_company_page_shows_practice_timeline_with_flat_queries(
+    client, django_assert_num_queries, history, extra_captures
+):
+    company = history[0].company
+    for n in range(extra_captures):
+        make_snapshot(company, captured_at=datetime(2013 + n, 1, 1, tzinfo=UTC), body=V3)
+    tag_text(history[0], RETENTION, make_user())
+    tag_text(history[0], SHARING, make_user("other"), "third-party-sharing-collection")
+    client.get(company.get_absolute_url())
+    # company, domains, captures, cached comparisons, tag counts, lineage events
+    with django_assert_num_queries(6):
+        html = client.get(company.get_absolute_url()).content.decode()
+    assert "Practices over time" in html
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert "Data Retention clause removed between 2011-01-01 and 2012-01-01" in text
+
+
+def test_compare_names_the_tags_on_changed_clauses(client, history):
+    tag_text(history[0], RETENTION, make_user())
+    url = reverse("compare", args=["acme.example", "2010-01-01", "2011-01-01"])
+    html = client.get(url).content.decode()
+    assert "this tagged clause was changed or deleted" in html
+    assert 'data-category="data-retention"' in html

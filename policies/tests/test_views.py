@@ -115,8 +115,9 @@ def test_company_page_marks_identical_capture_unchanged(client, corpus):
 def test_company_page_query_count_is_flat(client, django_assert_num_queries, captures, sections):
     company = _company_with_history("flat.example", captures, sections)
     _warm(company)
-    # the company, its domains, its captures, the cached comparisons of adjacent captures
-    with django_assert_num_queries(4):
+    # the company, its domains, its captures, the cached comparisons of adjacent captures,
+    # the tag counts per capture and category (none here, so no lineage events are read)
+    with django_assert_num_queries(5):
         assert client.get(company.get_absolute_url()).status_code == 200
 
 
@@ -245,8 +246,9 @@ def test_compare_query_count_is_flat(client, django_assert_num_queries, sections
     company = _company_with_history("flat.example", 4, sections)
     _warm(company)
     a, b = company.snapshots.order_by("captured_at")[:3:2]
-    # the company, the two captures, the cached comparison, the list of captures for the form
-    with django_assert_num_queries(5):
+    # the company, the two captures, the cached comparison, the older capture's tags,
+    # the list of captures for the form
+    with django_assert_num_queries(6):
         assert (
             client.get(
                 reverse("compare", args=[company.slug, a.timestamp, b.timestamp])
