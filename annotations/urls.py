@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 
-from . import views
+from . import export_views, views
 
 urlpatterns = [
     path("annotations/", views.tag_create, name="tag_create"),
@@ -13,4 +13,10 @@ urlpatterns = [
     path("review/", views.review_list, name="review_list"),
     path("review/<int:pk>/", views.review_action, name="review_action"),
     path("taxonomy.css", views.taxonomy_css, name="taxonomy_css"),
+    path("export/", export_views.export_page, name="export_page"),
+    re_path(
+        r"^export/annotations\.(?P<fmt>csv|jsonl|jsonld)$",
+        export_views.export_annotations,
+        name="export_annotations",
+    ),
 ]

@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from annotations.models import Annotation
@@ -117,8 +118,6 @@ def test_anonymous_tagging_goes_to_login(client, history):
 
 
 def test_post_without_csrf_token_is_refused(history):
-    from django.test import Client
-
     client = Client(enforce_csrf_checks=True)
     client.force_login(make_user("rev", REVIEWER))
     assert client.post(reverse("tag_create"), _form(history[0], SHARING)).status_code == 403
@@ -213,3 +212,17 @@ def test_compare_names_the_tags_on_changed_clauses(client, history):
     html = client.get(url).content.decode()
     assert "this tagged clause was changed or deleted" in html
     assert 'data-category="data-retention"' in html
+
+
+def test_login_required_setting_closes_reading_to_anonymous_visitors(client, settings, history):
+    url = history[0].get_absolute_url()
+    assert client.get(url).status_code == 200
+    settings.MIDDLEWARE = [
+        *settings.MIDDLEWARE,
+        "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    ]
+    client = Client()  # a new client loads the changed middleware
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert client.get("/accounts/login/").status_code == 200

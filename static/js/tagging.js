@@ -58,6 +58,12 @@
     picker.querySelector(".picker-button").focus({ preventScroll: true });
   }
 
+  // A click (not requestSubmit) so htmx sends this button's category as the submitter.
+  function choose(button) {
+    button.focus({ preventScroll: true });
+    button.click();
+  }
+
   function close() {
     picker.hidden = true;
     if (current) current.focus({ preventScroll: true });
@@ -135,7 +141,7 @@
       } else if (!typing) {
         const button = picker.querySelector('.picker-button[data-key="' + event.key + '"]');
         if (button) {
-          picker.requestSubmit(button);
+          choose(button);
           event.preventDefault();
         }
       }
@@ -154,7 +160,7 @@
     } else if (current && /^[0-9]$/.test(event.key)) {
       openForClause(current);
       const button = picker.querySelector('.picker-button[data-key="' + event.key + '"]');
-      if (button) picker.requestSubmit(button);
+      if (button) choose(button);
       event.preventDefault();
     }
   });

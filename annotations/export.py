@@ -1,0 +1,704 @@
+"""Tags out of the database with full provenance (CSV, JSON Lines, JSON-LD), and back in.
+
+One function, `export_chunks`, serves the download URLs and `manage.py export_annotations`: it
+reads rows from a database cursor (`.iterator(chunk_size=...)` over `values_list`, so memory
+stays flat however many rows) and yields text in chunks of `CHUNK_ROWS` rows.
+
+- CSV: one row per tag per capture, columns `CSV_COLUMNS`. A text cell that starts with `=`,
+  `+`, `-`, `@`, tab or carriage return gets a leading apostrophe (OWASP's advice against
+  formula injection) unless `raw`; `excel` adds a byte-order mark.
+- JSON Lines: one W3C Web Annotation per line, self-contained (each has its `@context`).
+- JSON-LD: the same annotations as one `AnnotationCollection` document.
+
+A Web Annotation targets the section of the archived capture (`source` = the Wayback URL with
+the section's anchor) through a TextQuoteSelector and a TextPositionSelector (offsets into the
+section's reader text), with a TimeState (`sourceDate` = the capture time, `cached` = the
+Wayback URL); its body is the category (purpose "classifying") and the note, if any. Palimpsest's
+own facts (company, capture, section, status, origin, attributes) are `pal:` terms.
+
+Ids: an annotation's id is `urn:uuid:<Annotation.uuid>`, which `import_annotations_jsonl` keeps,
+and a carried or proposed copy names its origin by that id. Database ids appear only in the CSV
+(`annotation_id`, `carried from <annotation_id>`), so a JSON Lines file exported, imported into
+an empty database and exported again is byte-for-byte the same.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import batched
+from pathlib import Path
+from uuid import UUID
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+
+from policies.models import Section, Snapshot
+from policies.reader import rendered_sections
+from policies.search import CaptureFilters, FilterError, Params, param_values
+
+from . import lineage
+from .models import Annotation, Category
+from .tagging import TaggingError, TagRequest, create_tag, validate_span
+
+FORMATS = ("csv", "jsonl", "jsonld")
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "jsonl": "application/x-ndjson; charset=utf-8",
+    "jsonld": 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"; charset=utf-8',
+}
+CSV_COLUMNS = (
+    "annotation_id",
+    "company",
+    "domain",
+    "snapshot_date",
+    "capture_timestamp",
+    "archive_url",
+    "section",
+    "quote",
+    "start",
+    "end",
+    "category",
+    "attributes",
+    "note",
+    "annotator",
+    "status",
+    "origin",
+    "created_at",
+    "updated_at",
+)
+CHUNK_ROWS = 2000
+FORMULA_PREFIXES = frozenset("=+-@\t\r")
+BOM = "\ufeff"
+CONTEXT = ["http://www.w3.org/ns/anno.jsonld", {"pal": "urn:palimpsest:terms#"}]
+CATEGORY_IRI = "urn:palimpsest:category:"
+
+# Rows come out in an order that depends only on what is exported, not on database ids, so
+# that two databases holding the same tags export the same file.
+ORDER = (
+    "snapshot__company__slug",
+    "snapshot__captured_at",
+    "section__position",
+    "start",
+    "end",
+    "category__slug",
+    "uuid",
+)
+_CSV_FIELDS = (
+    "pk",
+    "snapshot__company__slug",
+    "snapshot__domain__name",
+    "snapshot__captured_at",
+    "snapshot__archive_url",
+    "section__anchor",
+    "quote",
+    "start",
+    "end",
+    "category__slug",
+    "attributes",
+    "note",
+    "annotator__username",
+    "status",
+    "origin_id",
+    "created_at",
+    "updated_at",
+)
+_JSON_FIELDS = (
+    "uuid",
+    "snapshot__company__slug",
+    "snapshot__domain__name",
+    "snapshot__captured_at",
+    "snapshot__archive_url",
+    "section__position",
+    "section__anchor",
+    "section__heading",
+    "quote",
+    "prefix",
+    "suffix",
+    "start",
+    "end",
+    "category__slug",
+    "attributes",
+    "note",
+    "annotator__username",
+    "status",
+    "kind",
+    "origin__uuid",
+    "created_at",
+    "updated_at",
+)
+
+
+@dataclass(frozen=True)
+class ExportFilters:
+    """Which tags to export: the capture filters plus tag-level ones."""
+
+    captures: CaptureFilters = field(default_factory=CaptureFilters)
+    domains: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    status: str = ""
+    annotator: str = ""
+    origin: str = ""  # "original", or "carried" (carried and proposed copies)
+
+    @classmethod
+    def from_params(cls, params: Params) -> ExportFilters:
+        """`company`, `domain`, `category` (repeatable or comma-separated), `status`,
+        `annotator`, `from`, `to`, `origin` (original|carried), `latest`."""
+        status = _single(params, "status")
+        if status and status not in Annotation.Status.values:
+            raise FilterError(f"status: one of {', '.join(Annotation.Status.values)}")
+        origin = _single(params, "origin")
+        if origin and origin not in {"original", "carried"}:
+            raise FilterError("origin: original or carried")
+        return cls(
+            captures=CaptureFilters.from_params(params),
+            domains=tuple(d.lower() for d in param_values(params, "domain")),
+            categories=param_values(params, "category"),
+            status=status,
+            annotator=_single(params, "annotator"),
+            origin=origin,
+        )
+
+    def queryset(self) -> QuerySet[Annotation]:
+        """The matching tags, in export order."""
+        condition = self.captures.q("snapshot__")
+        if self.domains:
+            condition &= Q(snapshot__domain__name__in=self.domains)
+        if self.categories:
+            condition &= Q(category__slug__in=self.categories)
+        if self.status:
+            condition &= Q(status=self.status)
+        if self.annotator:
+            condition &= Q(annotator__username=self.annotator)
+        if self.origin == "original":
+            condition &= Q(kind=Annotation.Kind.ORIGINAL)
+        elif self.origin == "carried":
+            condition &= ~Q(kind=Annotation.Kind.ORIGINAL)
+        return Annotation.objects.filter(condition).order_by(*ORDER)
+
+
+def _single(params: Params, name: str) -> str:
+    values = params.getlist(name)
+    return values[-1].strip() if values else ""
+
+
+def count_annotations(filters: ExportFilters) -> int:
+    """How many tags an export with these filters writes."""
+    return filters.queryset().count()
+
+
+def annotation_rows(filters: ExportFilters, fields: tuple[str, ...]) -> Iterator[tuple]:
+    """The tags as tuples of `fields`, streamed from a database cursor."""
+    return filters.queryset().values_list(*fields).iterator(chunk_size=CHUNK_ROWS)
+
+
+def export_chunks(
+    filters: ExportFilters,
+    fmt: str,
+    *,
+    raw: bool = False,
+    excel: bool = False,
+    on_rows: Callable[[int], None] | None = None,
+) -> Iterator[str]:
+    """The export as text chunks; `on_rows(n)` is called after each chunk of n rows."""
+    if fmt == "csv":
+        chunks = csv_chunks(annotation_rows(filters, _CSV_FIELDS), raw=raw, excel=excel)
+    elif fmt == "jsonl":
+        chunks = jsonl_chunks(annotation_rows(filters, _JSON_FIELDS))
+    elif fmt == "jsonld":
+        chunks = jsonld_chunks(annotation_rows(filters, _JSON_FIELDS))
+    else:
+        raise ValueError(f"format: one of {', '.join(FORMATS)}")
+    for text, rows in chunks:
+        if on_rows and rows:
+            on_rows(rows)
+        yield text
+
+
+def export_filename(fmt: str) -> str:
+    """The download's file name, dated."""
+    return f"palimpsest-tags-{datetime.now(UTC):%Y-%m-%d}.{fmt}"
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def escape_formula(value: str) -> str:
+    """A cell a spreadsheet would run as a formula, made inert with a leading apostrophe."""
+    if value and value[0] in FORMULA_PREFIXES:
+        return "'" + value
+    return value
+
+
+def _keep(value: str) -> str:
+    return value
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _attributes_json(attributes: dict) -> str:
+    if not attributes:
+        return "{}"
+    return json.dumps(attributes, ensure_ascii=False, sort_keys=True)
+
+
+def csv_chunks(
+    rows: Iterable[tuple], *, raw: bool = False, excel: bool = False
+) -> Iterator[tuple[str, int]]:
+    """(text, row count) chunks of CSV from rows of `_CSV_FIELDS`, header first."""
+    cell = _keep if raw else escape_formula
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    yield (BOM if excel else "") + buffer.getvalue(), 0
+    for batch in batched(rows, CHUNK_ROWS):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows(
+            (
+                pk,
+                cell(company),
+                cell(domain),
+                captured.date().isoformat(),
+                captured.strftime("%Y%m%d%H%M%S"),
+                cell(archive_url),
+                cell(section),
+                cell(quote),
+                start,
+                end,
+                cell(category),
+                cell(_attributes_json(attributes)),
+                cell(note),
+                cell(annotator or ""),
+                status,
+                f"carried from {origin_id}" if origin_id else "original",
+                _iso(created),
+                _iso(updated),
+            )
+            for (
+                pk,
+                company,
+                domain,
+                captured,
+                archive_url,
+                section,
+                quote,
+                start,
+                end,
+                category,
+                attributes,
+                note,
+                annotator,
+                status,
+                origin_id,
+                created,
+                updated,
+            ) in batch
+        )
+        yield buffer.getvalue(), len(batch)
+
+
+# --- Web Annotations -------------------------------------------------------------------------
+
+
+def web_annotation(row: tuple) -> dict:
+    """A row of `_JSON_FIELDS` as a W3C Web Annotation (without `@context`)."""
+    (
+        tag_uuid,
+        company,
+        domain,
+        captured,
+        archive_url,
+        position,
+        anchor,
+        heading,
+        quote,
+        prefix,
+        suffix,
+        start,
+        end,
+        category,
+        attributes,
+        note,
+        annotator,
+        status,
+        kind,
+        origin_uuid,
+        created,
+        updated,
+    ) = row
+    body: list[dict] = [
+        {"type": "SpecificResource", "purpose": "classifying", "source": CATEGORY_IRI + category}
+    ]
+    if note:
+        body.append({"type": "TextualBody", "purpose": "commenting", "value": note})
+    annotation = {
+        "id": f"urn:uuid:{tag_uuid}",
+        "type": "Annotation",
+        "motivation": "classifying",
+        "created": _iso(created),
+        "modified": _iso(updated),
+        "body": body,
+        "target": {
+            "source": f"{archive_url}#{anchor}",
+            "selector": [
+                {"type": "TextQuoteSelector", "exact": quote, "prefix": prefix, "suffix": suffix},
+                {"type": "TextPositionSelector", "start": start, "end": end},
+            ],
+            "state": {"type": "TimeState", "sourceDate": _iso(captured), "cached": archive_url},
+        },
+        "pal:company": company,
+        "pal:domain": domain,
+        "pal:capture": captured.astimezone(UTC).strftime("%Y%m%d%H%M%S"),
+        "pal:section": {"position": position, "anchor": anchor, "heading": heading},
+        "pal:attributes": dict(sorted((attributes or {}).items())),
+        "pal:status": status,
+        "pal:kind": kind,
+        "pal:origin": f"urn:uuid:{origin_uuid}" if origin_uuid else None,
+    }
+    if annotator:
+        annotation["creator"] = {"type": "Person", "nickname": annotator}
+    return annotation
+
+
+def _dumps(value: dict) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def jsonl_chunks(rows: Iterable[tuple]) -> Iterator[tuple[str, int]]:
+    """(text, row count) chunks of JSON Lines: one standalone Web Annotation per line."""
+    for batch in batched(rows, CHUNK_ROWS):
+        lines = (_dumps({"@context": CONTEXT, **web_annotation(row)}) for row in batch)
+        yield "\n".join(lines) + "\n", len(batch)
+
+
+def jsonld_chunks(rows: Iterable[tuple]) -> Iterator[tuple[str, int]]:
+    """(text, row count) chunks of one JSON-LD AnnotationCollection holding every tag."""
+    head = {"@context": CONTEXT, "type": "AnnotationCollection", "label": "Palimpsest tags"}
+    yield _dumps(head)[:-1] + ',"items":[\n', 0
+    separator = ""
+    for batch in batched(rows, CHUNK_ROWS):
+        text = ",\n".join(_dumps(web_annotation(row)) for row in batch)
+        yield separator + text, len(batch)
+        separator = ",\n"
+    yield "\n]}\n", 0
+
+
+# --- Import ----------------------------------------------------------------------------------
+
+
+class LineError(ValueError):
+    """A line that cannot be imported; the message says why."""
+
+
+@dataclass(frozen=True)
+class TagLine:
+    """What an exported line says of one tag, checked for shape."""
+
+    uuid: UUID
+    company: str
+    capture: datetime
+    position: int
+    anchor: str
+    start: int
+    end: int
+    quote: str
+    category: str
+    attributes: dict
+    note: str
+    annotator: str
+    status: str
+    kind: str
+    origin: UUID | None
+    created: datetime
+    modified: datetime
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    present: int = 0  # a tag with this id is already in the database
+    skipped: int = 0  # the same span already carries this category under another id
+    failures: list[tuple[int, str]] = field(default_factory=list)
+    warnings: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def _urn(value: object, what: str) -> UUID:
+    if not isinstance(value, str) or not value.startswith("urn:uuid:"):
+        raise LineError(f"{what} must be a urn:uuid: id (got {str(value)[:60]!r})")
+    try:
+        return UUID(value[9:])
+    except ValueError as exc:
+        raise LineError(f"{what} is not a valid UUID: {value[:60]!r}") from exc
+
+
+def _moment(value: object, what: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise LineError(f"{what} is not an ISO 8601 time: {str(value)[:40]!r}") from exc
+    if moment.tzinfo is None:
+        raise LineError(f"{what} has no time zone: {value!r}")
+    return moment
+
+
+def parse_line(text: str) -> TagLine:
+    """One JSON Lines export line as a `TagLine`; LineError says what is wrong with it."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LineError(f"not JSON ({exc.msg} at column {exc.colno})") from exc
+    if not isinstance(data, dict) or data.get("type") != "Annotation":
+        raise LineError('not a Web Annotation (no "type": "Annotation")')
+    try:
+        target, section = data["target"], data["pal:section"]
+        selectors = {s["type"]: s for s in target["selector"]}
+        quote, position = selectors["TextQuoteSelector"], selectors["TextPositionSelector"]
+        classifying = [b for b in data["body"] if b.get("purpose") == "classifying"]
+        notes = [b for b in data["body"] if b.get("purpose") == "commenting"]
+        category = classifying[0]["source"]
+        if not category.startswith(CATEGORY_IRI):
+            raise LineError(f"the category must be a {CATEGORY_IRI}<slug> IRI")
+        when = datetime.strptime(data["pal:capture"], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+        line = TagLine(
+            uuid=_urn(data["id"], "id"),
+            company=str(data["pal:company"]),
+            capture=when,
+            position=int(section["position"]),
+            anchor=str(section["anchor"]),
+            start=int(position["start"]),
+            end=int(position["end"]),
+            quote=str(quote["exact"]),
+            category=category[len(CATEGORY_IRI) :],
+            attributes=dict(data.get("pal:attributes") or {}),
+            note=str(notes[0]["value"]) if notes else "",
+            annotator=str((data.get("creator") or {}).get("nickname") or ""),
+            status=str(data.get("pal:status") or Annotation.Status.ACTIVE),
+            kind=str(data.get("pal:kind") or Annotation.Kind.ORIGINAL),
+            origin=_urn(data["pal:origin"], "pal:origin") if data.get("pal:origin") else None,
+            created=_moment(data["created"], "created"),
+            modified=_moment(data.get("modified") or data["created"], "modified"),
+        )
+    except (KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise LineError(f"missing or malformed field {exc}") from exc
+    except ValueError as exc:
+        if isinstance(exc, LineError):
+            raise
+        raise LineError(str(exc)) from exc
+    if line.status not in Annotation.Status.values:
+        raise LineError(f"pal:status must be one of {', '.join(Annotation.Status.values)}")
+    if line.kind not in Annotation.Kind.values:
+        raise LineError(f"pal:kind must be one of {', '.join(Annotation.Kind.values)}")
+    if (line.kind == Annotation.Kind.ORIGINAL) != (line.origin is None):
+        raise LineError("an original tag has no pal:origin; a carried or proposed one has one")
+    return line
+
+
+class _Resolver:
+    """Looks up captures, rendered sections, categories and users once per import."""
+
+    def __init__(self, allow_unknown_annotators: bool) -> None:
+        self.allow_unknown_annotators = allow_unknown_annotators
+        self._snapshots: dict[tuple[str, datetime], Snapshot] = {}
+        self._sections: dict[int, list[Section]] = {}
+        self._categories = {c.slug: c for c in Category.objects.all()}
+        self._users: dict[str, object] = {}
+
+    def snapshot(self, line: TagLine) -> Snapshot:
+        key = (line.company, line.capture)
+        if key not in self._snapshots:
+            found = (
+                Snapshot.objects.select_related("company", "text")
+                .defer("text__body")
+                .filter(company__slug=line.company, captured_at=line.capture)
+                .first()
+            )
+            if found is None:
+                raise LineError(
+                    f"no capture of {line.company} at {line.capture:%Y%m%d%H%M%S} in this "
+                    "database (import the policies first)"
+                )
+            self._snapshots[key] = found
+        return self._snapshots[key]
+
+    def section(self, line: TagLine, snapshot: Snapshot) -> Section:
+        if snapshot.text_id not in self._sections:
+            self._sections[snapshot.text_id] = rendered_sections(snapshot.text)
+        sections = self._sections[snapshot.text_id]
+        if not 0 <= line.position < len(sections):
+            raise LineError(
+                f"the capture has {len(sections)} sections here; the line names section "
+                f"{line.position}"
+            )
+        section = sections[line.position]
+        if section.anchor != line.anchor:
+            raise LineError(
+                f"section {line.position} is #{section.anchor} here, #{line.anchor} in the file"
+            )
+        try:
+            validate_span(section, line.start, line.end, line.quote)
+        except TaggingError as exc:
+            raise LineError(f"section #{line.anchor}: {exc}") from exc
+        return section
+
+    def category(self, line: TagLine) -> Category:
+        if line.category not in self._categories:
+            raise LineError(f"no category {line.category!r} in this database's taxonomy")
+        return self._categories[line.category]
+
+    def user(self, line: TagLine, warn: Callable[[str], None]):
+        if not line.annotator:
+            return None
+        if line.annotator not in self._users:
+            user = get_user_model().objects.filter(username=line.annotator).first()
+            if user is None and not self.allow_unknown_annotators:
+                raise LineError(
+                    f"no user {line.annotator!r} here: create the account, or import with "
+                    "--allow-unknown-annotators to leave the annotator empty"
+                )
+            self._users[line.annotator] = user
+        user = self._users[line.annotator]
+        if user is None:
+            warn(f"annotator {line.annotator!r} unknown here: imported without an annotator")
+        return user
+
+
+def _import_original(line: TagLine, resolve: _Resolver, report: ImportReport, warn) -> None:
+    snapshot = resolve.snapshot(line)
+    section = resolve.section(line, snapshot)
+    request = TagRequest(
+        snapshot,
+        section,
+        line.start,
+        line.end,
+        line.quote,
+        resolve.category(line),
+        line.attributes,
+        line.note,
+    )
+    tag, created = create_tag(request, resolve.user(line, warn))
+    if not created:
+        report.skipped += 1
+        warn(f"the same span already has this category (tag urn:uuid:{tag.uuid}): skipped")
+        return
+    Annotation.objects.filter(pk=tag.pk).update(
+        uuid=line.uuid, status=line.status, created_at=line.created, updated_at=line.modified
+    )
+    report.created += 1
+
+
+def _import_copy(line: TagLine, resolve: _Resolver, report: ImportReport, warn) -> Annotation:
+    origin = Annotation.objects.select_related("snapshot").filter(uuid=line.origin).first()
+    if origin is None:
+        raise LineError(
+            f"its origin urn:uuid:{line.origin} is neither in this database nor in the file"
+        )
+    snapshot = resolve.snapshot(line)
+    if snapshot.company_id != origin.snapshot.company_id:
+        raise LineError("the origin is a tag of another company")
+    section = resolve.section(line, snapshot)
+    prefix, suffix = lineage.context_around(section.plain, line.start, line.end)
+    values = {
+        "section": section,
+        "start": line.start,
+        "end": line.end,
+        "quote": line.quote,
+        "prefix": prefix,
+        "suffix": suffix,
+        "category": resolve.category(line),
+        "attributes": line.attributes,
+        "note": line.note,
+        "annotator": resolve.user(line, warn),
+        "kind": line.kind,
+        "status": line.status,
+        "origin_quote": origin.quote if line.kind == Annotation.Kind.PROPOSED else "",
+        "uuid": line.uuid,
+    }
+    # Lineage usually re-created this copy when the origin was imported: update it in place.
+    copy = Annotation.objects.filter(origin=origin, snapshot=snapshot).first()
+    if copy is None:
+        copy = Annotation.objects.create(snapshot=snapshot, origin=origin, **values)
+    else:
+        Annotation.objects.filter(pk=copy.pk).update(**values)
+    Annotation.objects.filter(pk=copy.pk).update(created_at=line.created, updated_at=line.modified)
+    report.created += 1
+    return origin
+
+
+def import_annotations_jsonl(
+    path: Path | str,
+    *,
+    allow_unknown_annotators: bool = False,
+    on_line: Callable[[], None] | None = None,
+) -> ImportReport:
+    """Re-create the tags of a JSON Lines export on a database that holds the same captures.
+
+    Original tags are created first (each through `create_tag`, so lineage re-creates their
+    carried and proposed copies), then the copies in the file are matched to those (or created)
+    and given the file's ids, status and times. Each line is imported in its own transaction;
+    a line that fails (no such capture, a section or quote that differs, an unknown category
+    or user) is reported with its number and the others go on. Lines whose id is already in
+    the database are counted as present, so importing a file twice adds nothing.
+    """
+    report = ImportReport()
+    resolve = _Resolver(allow_unknown_annotators)
+    touched: dict[int, Annotation] = {}
+    for copies in (False, True):
+        with open(path, encoding="utf-8-sig") as handle:
+            for number, text in enumerate(handle, start=1):
+                if not text.strip():
+                    continue
+                try:
+                    line = parse_line(text)
+                except LineError as exc:
+                    if not copies:  # report shape errors once, in the first pass
+                        report.failures.append((number, str(exc)))
+                        if on_line:
+                            on_line()
+                    continue
+                if (line.kind != Annotation.Kind.ORIGINAL) != copies:
+                    continue
+                _import_line(line, number, copies, resolve, report, touched)
+                if on_line:
+                    on_line()
+    if touched:
+        lineage.refresh_events(list(touched.values()))
+    return report
+
+
+def _import_line(
+    line: TagLine,
+    number: int,
+    copies: bool,
+    resolve: _Resolver,
+    report: ImportReport,
+    touched: dict[int, Annotation],
+) -> None:
+    def warn(message: str) -> None:
+        report.warnings.append((number, message))
+
+    if Annotation.objects.filter(uuid=line.uuid).exists():
+        report.present += 1
+        return
+    try:
+        with transaction.atomic():
+            if copies:
+                origin = _import_copy(line, resolve, report, warn)
+                touched[origin.pk] = origin
+            else:
+                _import_original(line, resolve, report, warn)
+    except LineError as exc:
+        report.failures.append((number, str(exc)))
+    except IntegrityError:
+        report.failures.append((number, "conflicts with a tag already in the database"))
