@@ -6,11 +6,18 @@ import os
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample_data"
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+
+
+def pytest_configure(config):
+    # Before any server starts: SecurityMiddleware reads SECURE_SSL_REDIRECT once, when the live
+    # server loads its middleware, so a per-test override would come too late for it.
+    settings.SECURE_SSL_REDIRECT = False
 
 
 def pytest_collection_modifyitems(config, items):
@@ -23,7 +30,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings):
+def _test_settings(settings):  # noqa: F811 (pytest-django's settings fixture)
     # Production defaults (HTTPS redirect, hashed static names) get in the way of plain HTTP
     # tests; the deploy checks run against the real production settings separately.
     settings.SECURE_SSL_REDIRECT = False
@@ -61,7 +68,8 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    """A fresh browser page; fails the test if any JavaScript dialog opens or CSP is violated."""
+    """A fresh browser page that records JavaScript dialogs (`page.dialogs`) and console errors
+    (`page.console_errors`) for the test to assert on."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.dialogs = []

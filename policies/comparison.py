@@ -16,7 +16,7 @@ from .models import PolicyText, Section, TextComparison
 from .rendering import plain_text
 
 # Bump when diffing's output changes, so cached comparisons are recomputed.
-ENGINE_VERSION = 1
+ENGINE_VERSION = 2
 
 
 def section_plain_text(section: Section) -> str:

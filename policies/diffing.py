@@ -190,6 +190,11 @@ def diff_sections(old: Sequence[tuple[str, str]], new: Sequence[tuple[str, str]]
 # Token diff -------------------------------------------------------------------------------------
 
 
+def _loose(token: str) -> str:
+    """A token without the whitespace after it: 'Ontario\n\n' and 'Ontario' are the same word."""
+    return token.rstrip() or " "
+
+
 def _diff_tokens(old_tokens: list[str], new_tokens: list[str]) -> list[_Op]:
     """Cleaned-up ops turning `old_tokens` into `new_tokens`."""
     if old_tokens == new_tokens:
@@ -708,7 +713,14 @@ def _compare(old: tuple[str, str], new: tuple[str, str]) -> AlignedRow:
     )
     if old_text == new_text:
         return row
-    segments, row.similarity = _word_diff(old_text, new_text)
+    old_tokens, new_tokens = _TOKEN_RE.findall(old_text), _TOKEN_RE.findall(new_text)
+    # Whitespace after a word does not make it a different word (a paragraph break moved).
+    ops = _diff_tokens(list(map(_loose, old_tokens)), list(map(_loose, new_tokens)))
+    total = len(old_tokens) + len(new_tokens)
+    equal = sum(a_len for is_equal, a_len, _ in ops if is_equal)
+    row.similarity = 2 * equal / total if total else 1.0
+    if row.similarity == 1.0:  # only whitespace differs
+        return row
     row.kind = "changed"
     if row.similarity < _BLOCK_MAX_SIMILARITY:
         # Too little in common for word changes to help: show the old text and the new text.
@@ -716,11 +728,37 @@ def _compare(old: tuple[str, str], new: tuple[str, str]) -> AlignedRow:
         row.new_parts = [(INSERT, new_text)] if new_text else []
         row.words_removed, row.words_added = _count_words(old_text), _count_words(new_text)
     else:
-        row.old_parts = [(op, text) for op, text in segments if op != INSERT]
-        row.new_parts = [(op, text) for op, text in segments if op != DELETE]
-        row.words_removed = sum(_count_words(text) for op, text in segments if op == DELETE)
-        row.words_added = sum(_count_words(text) for op, text in segments if op == INSERT)
+        row.old_parts, row.new_parts = _sided_segments(old_tokens, new_tokens, ops)
+        row.words_removed = sum(_count_words(text) for op, text in row.old_parts if op == DELETE)
+        row.words_added = sum(_count_words(text) for op, text in row.new_parts if op == INSERT)
     return row
+
+
+def _sided_segments(
+    old_tokens: list[str], new_tokens: list[str], ops: list[_Op]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Left and right parts, each side with its own text (equal words may differ in spacing)."""
+    old_parts: list[tuple[str, str]] = []
+    new_parts: list[tuple[str, str]] = []
+    a = b = 0
+    for is_equal, a_len, b_len in ops:
+        if a_len:
+            old_parts.append((EQUAL if is_equal else DELETE, "".join(old_tokens[a : a + a_len])))
+        if b_len:
+            new_parts.append((EQUAL if is_equal else INSERT, "".join(new_tokens[b : b + b_len])))
+        a += a_len
+        b += b_len
+    return _merge_parts(old_parts), _merge_parts(new_parts)
+
+
+def _merge_parts(parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    merged: list[tuple[str, str]] = []
+    for op, text in parts:
+        if merged and merged[-1][0] == op:
+            merged[-1] = (op, merged[-1][1] + text)
+        else:
+            merged.append((op, text))
+    return merged
 
 
 def _assemble(

@@ -1,0 +1,153 @@
+"""Tagging speed on PostgreSQL: the reader with 500 tags, tagging a clause found in 40 captures,
+and importing a capture of a company that has 1,000 tags.
+
+    .venv/bin/python bench/annotations.py [--database-url postgres://...] [--runs 15]
+
+Creates (and drops) its own database, `palimpsest_bench_tags`. Prints medians and p90s of server
+time measured in-process (Django's test client, no network), after one warm-up request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DB_NAME = "palimpsest_bench_tags"
+
+
+def _recreate_database(base_url: str) -> str:
+    import psycopg
+
+    admin_url = base_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
+        conn.execute(f"CREATE DATABASE {DB_NAME}")
+    return base_url.rsplit("/", 1)[0] + f"/{DB_NAME}"
+
+
+def _timed(fn, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def _report(label: str, times: list[float], goal_ms: float) -> None:
+    times = sorted(times)
+    p50 = statistics.median(times)
+    p90 = times[int(len(times) * 0.9) - 1] if len(times) >= 10 else times[-1]
+    verdict = "meets" if p50 <= goal_ms else "MISSES"
+    print(f"{label:<58} p50 {p50:7.1f} ms  p90 {p90:7.1f} ms  goal {goal_ms:.0f} ms ({verdict})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+
+    os.environ["DATABASE_URL"] = _recreate_database(args.database_url)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["SECURE_SSL_REDIRECT"] = "0"
+    for command in (["migrate", "-v0"], ["collectstatic", "--noinput", "-v0"]):
+        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, check=True)
+    import django
+
+    django.setup()
+    from django.test import Client
+
+    from annotations.roles import REVIEWER
+    from annotations.tests.factories import make_user, tag_text
+    from policies.importer import import_paths
+    from policies.models import Snapshot
+    from policies.tests.factories import make_company, make_snapshot, write_policy
+
+    reviewer = make_user("bench", REVIEWER)
+    client = Client()
+    client.force_login(reviewer)
+
+    # 1. A capture page showing 500 tags (250 original, 250 carried from an earlier capture).
+    company = make_company(slug="tags500.example")
+    sentences = [f"Clause number {n} describes a practice in some detail." for n in range(700)]
+    body = "".join(
+        f"## Part {p}\n\n" + " ".join(sentences[p * 35 : (p + 1) * 35]) + "\n\n" for p in range(20)
+    )
+    first = make_snapshot(company, captured_at=datetime(2015, 1, 1, tzinfo=UTC), body=body)
+    second = make_snapshot(
+        company, captured_at=datetime(2016, 1, 1, tzinfo=UTC), body=body + "\nNew clause.\n"
+    )
+    for n in range(250):
+        tag_text(first, sentences[n], reviewer)
+    for n in range(250, 500):
+        tag_text(second, sentences[n], reviewer)
+    url = second.get_absolute_url()
+    client.get(url)
+    shown = client.get(url).content.decode().count("data-annotation=")
+    _report(
+        f"capture page with {shown // 2} tags (HTML list+marks)",
+        _timed(lambda: client.get(url), args.runs),
+        150,
+    )
+
+    # 2. Tagging a clause that appears in 40 captures.
+    spread = make_company(slug="forty.example")
+    captures = []
+    for n in range(40):
+        variant = body + f"\n## Extra\n\nRevision {n}.\n"
+        captures.append(
+            make_snapshot(
+                spread,
+                captured_at=datetime(2000, 1, 1, tzinfo=UTC) + timedelta(days=60 * n),
+                body=variant,
+            )
+        )
+    for snapshot in captures:  # first views render and store the texts, as in real use
+        client.get(snapshot.get_absolute_url())
+    counter = iter(range(10_000))
+
+    def tag_one() -> None:
+        tag_text(captures[0], sentences[next(counter)], reviewer)
+
+    _report("tagging a clause carried to 40 captures", _timed(tag_one, args.runs), 200)
+
+    # 3. Importing a new capture of a company with 1,000 tags.
+    thousand = make_company(slug="thousand.example")
+    long_sentences = [f"Practice statement {n} covers one kind of data." for n in range(1100)]
+    long_body = "".join(
+        f"## Part {p}\n\n" + " ".join(long_sentences[p * 55 : (p + 1) * 55]) + "\n\n"
+        for p in range(20)
+    )
+    base = make_snapshot(thousand, captured_at=datetime(2010, 1, 1, tzinfo=UTC), body=long_body)
+    for n in range(1000):
+        tag_text(base, long_sentences[n], reviewer)
+    folder = Path(tempfile.mkdtemp())
+    times_with, times_without = [], []
+    for n in range(args.runs):
+        stamp = (datetime(2011, 1, 1, tzinfo=UTC) + timedelta(days=n)).strftime("%Y%m%d%H%M%S")
+        for slug, sink in (("thousand.example", times_with), ("untagged.example", times_without)):
+            sub = folder / f"{slug}-{n}"
+            sub.mkdir()
+            write_policy(sub, slug, stamp, long_body + f"\nEdition {n}.\n")
+            start = time.perf_counter()
+            import_paths([sub])
+            sink.append((time.perf_counter() - start) * 1000)
+    carried = Snapshot.objects.filter(company=thousand).latest().annotations.count()
+    _report("import one capture, company without tags", times_without, 1e9)
+    _report(f"import one capture, company with 1,000 tags ({carried} carried)", times_with, 1e9)
+    added = statistics.median(times_with) - statistics.median(times_without)
+    print(f"{'  added by lineage (difference of medians)':<58} {added:7.1f} ms  goal 50 ms")
+
+
+if __name__ == "__main__":
+    main()
