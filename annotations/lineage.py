@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from django.db import transaction
 from rapidfuzz import fuzz
 
-from policies.models import PolicyText, Section, Snapshot
-from policies.reader import READER_VERSION, rendered_sections
+from policies.clauses import reader_text, split_clauses
+from policies.models import Section, Snapshot
+from policies.rendering import render_markdown
 
 from .models import Annotation, LineageEvent
 
@@ -74,40 +75,51 @@ def find_clause(quote: str, heading: str, sections: list[Section]) -> Match | No
         return None
     ordered = sorted(sections, key=lambda s: (s.heading != heading, s.position))
     for section in ordered:
-        norm, index = _normalise_with_map(section.plain)
+        norm, index = _normalised(section)
         at = norm.find(wanted)
         if at >= 0:
             return Match(section, index[at], index[at + len(wanted) - 1] + 1, True, 100.0)
     best: Match | None = None
     candidates = [s for s in ordered if s.heading == heading] or ordered
     for section in candidates:
-        for start, end in _clause_spans(section.plain):
+        for start, end in _clause_spans(section):
             score = fuzz.ratio(wanted, normalise(section.plain[start:end]))
             if score >= CLOSE_MATCH and (best is None or score > best.similarity):
                 best = Match(section, start, end, False, score)
     return best
 
 
-def _clause_spans(text: str) -> list[tuple[int, int]]:
-    """Clause spans of a section's text, from the fragments marked at render time."""
-    from policies.clauses import split_clauses  # pysbd only when a close match is needed
+def _normalised(section: Section) -> tuple[str, list[int]]:
+    """The section's normalised text and index map, computed once per section object."""
+    if not hasattr(section, "_normalised"):
+        section._normalised = _normalise_with_map(section.plain)
+    return section._normalised
 
-    spans, base = [], 0
-    for line in text.split("\n"):
-        spans.extend((base + a, base + b) for a, b in split_clauses(line))
-        base += len(line) + 1
-    return spans
+
+def _clause_spans(section: Section) -> list[tuple[int, int]]:
+    """Clause spans of a section's text (blocks are lines), computed once per section object."""
+    if not hasattr(section, "_clause_spans"):
+        spans, base = [], 0
+        for line in section.plain.split("\n"):
+            spans.extend((base + a, base + b) for a, b in split_clauses(line))
+            base += len(line) + 1
+        section._clause_spans = spans
+    return section._clause_spans
 
 
 def _sections_by_text(text_ids: set[int]) -> dict[int, list[Section]]:
-    stale = PolicyText.objects.filter(pk__in=text_ids).exclude(render_version=READER_VERSION)
-    for text in stale:
-        rendered_sections(text)
+    """Sections of the texts with their reader text; texts never opened get it computed now
+    (without clause segmentation, which waits for the first reader)."""
     by_text: dict[int, list[Section]] = defaultdict(list)
+    missing = []
     for section in Section.objects.filter(text_id__in=text_ids).only(
-        "pk", "text_id", "position", "heading", "plain"
+        "pk", "text_id", "position", "heading", "plain", "body"
     ):
         by_text[section.text_id].append(section)
+        if not section.plain and section.body.strip():
+            section.plain = reader_text(render_markdown(section.body))
+            missing.append(section)
+    Section.objects.bulk_update(missing, ["plain"], batch_size=500)
     return by_text
 
 

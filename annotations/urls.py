@@ -8,6 +8,7 @@ from . import export_views, views
 
 urlpatterns = [
     path("annotations/", views.tag_create, name="tag_create"),
+    path("annotations/<int:pk>/", views.tag_detail, name="tag_detail"),
     path("annotations/<int:pk>/edit/", views.tag_edit, name="tag_edit"),
     path("annotations/<int:pk>/delete/", views.tag_delete, name="tag_delete"),
     path("review/", views.review_list, name="review_list"),

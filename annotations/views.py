@@ -13,9 +13,9 @@ from policies.models import Company, Section, Snapshot
 from policies.reader import rendered_sections
 
 from .models import Annotation, AttributeValue, Category
-from .reading import sections_with_tags
+from .reading import reader_links, sections_with_tags
 from .review import pending_reviews, review_items
-from .roles import CURATOR, REVIEWER, role_required
+from .roles import CURATOR, REVIEWER, has_role, role_required
 from .tagging import (
     Conflict,
     NotAllowed,
@@ -84,6 +84,7 @@ def _section_response(request: HttpRequest, snapshot: Snapshot, section: Section
         "company": snapshot.company,
         "can_tag": True,
         "categories": Category.objects.all(),
+        **reader_links(snapshot.company),
     }
     return render(request, "policies/snapshot_detail.html#policy-section", context)
 
@@ -124,6 +125,33 @@ def _conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
         response["HX-Retarget"] = "#tag-messages"
         response["HX-Reswap"] = "innerHTML"
     return response
+
+
+@require_GET
+@role_required(REVIEWER, CURATOR)
+def tag_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One tag with its editor (category, attributes, note) and its copies in other captures."""
+    tag = get_object_or_404(
+        Annotation.objects.select_related(
+            "category", "annotator", "section", "snapshot__company", "origin__snapshot"
+        ),
+        pk=pk,
+    )
+    context = {
+        "tag": tag,
+        "company": tag.snapshot.company,
+        "can_change": tag.annotator_id == request.user.pk or has_role(request.user, CURATOR),
+        "categories": Category.objects.all(),
+        "attributes": [
+            (a, [(v.value, tag.attributes.get(a.slug) == v.value) for v in a.values.all()])
+            for a in tag.category.attributes.prefetch_related("values")
+        ],
+        "copies": tag.descendants.select_related("snapshot").order_by("snapshot__captured_at"),
+    }
+    template = "annotations/tag_detail.html"
+    if request.htmx:
+        template += "#tag-editor"
+    return render(request, template, context)
 
 
 @require_POST

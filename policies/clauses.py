@@ -24,7 +24,7 @@ from html.parser import HTMLParser
 
 import pysbd
 
-__all__ = ["Clause", "ClauseMarkup", "mark_clauses", "split_clauses"]
+__all__ = ["Clause", "ClauseMarkup", "mark_clauses", "reader_text", "split_clauses"]
 
 _BLOCK_TAGS = frozenset(
     [
@@ -124,27 +124,37 @@ class _Collector(HTMLParser):
         self.items.append((data, self.block))
 
 
-def mark_clauses(html: str) -> ClauseMarkup:
-    """Wrap each clause fragment of sanitised `html` and return it with the section text.
-
-    `html` must come from the sanitiser: markup is passed through as written, text is
-    re-escaped.
-    """
+def _parse(html: str) -> tuple[list[tuple[str, int]], list[int], dict[int, list[str]]]:
+    """Markup and text nodes, each text node's offset in its block, and each block's text."""
     collector = _Collector()
     collector.feed(html)
     collector.close()
-    items = collector.items
-
-    # Each block's raw text, and where each text node starts inside it.
     block_text: dict[int, list[str]] = {}
     node_offset: list[int] = []
-    for text, block in items:
+    for text, block in collector.items:
         if block < 0:
             node_offset.append(0)
             continue
         parts = block_text.setdefault(block, [])
         node_offset.append(sum(len(p) for p in parts))
         parts.append(text)
+    return collector.items, node_offset, block_text
+
+
+def reader_text(html: str) -> str:
+    """The section text `mark_clauses` would give, without cutting it into clauses (fast: no
+    sentence segmentation), for matching tags against texts nobody has opened yet."""
+    blocks = ("".join(parts).strip() for parts in _parse(html)[2].values())
+    return "\n".join(block for block in blocks if block)
+
+
+def mark_clauses(html: str) -> ClauseMarkup:
+    """Wrap each clause fragment of sanitised `html` and return it with the section text.
+
+    `html` must come from the sanitiser: markup is passed through as written, text is
+    re-escaped.
+    """
+    items, node_offset, block_text = _parse(html)
 
     # Trim each block, lay the blocks end to end, cut each into clauses.
     texts: list[str] = []

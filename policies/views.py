@@ -10,7 +10,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
 from annotations.models import Category
-from annotations.reading import sections_with_tags, tags_on_changed_rows
+from annotations.reading import reader_links, sections_with_tags, tags_on_changed_rows
 from annotations.roles import CURATOR, REVIEWER, has_role
 from annotations.timeline import practice_timeline
 
@@ -104,6 +104,7 @@ def snapshot_detail(request: HttpRequest, slug: str, capture: str) -> HttpRespon
         "next": following,
         "can_tag": can_tag,
         "categories": Category.objects.all() if can_tag else [],
+        **reader_links(company),
     }
     return render(request, "policies/snapshot_detail.html", context)
 

@@ -226,3 +226,41 @@ def test_login_required_setting_closes_reading_to_anonymous_visitors(client, set
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
     assert client.get("/accounts/login/").status_code == 200
+
+
+def test_tag_page_shows_editor_and_copies_with_flat_queries(
+    client, django_assert_num_queries, history
+):
+    author = make_user("rev", REVIEWER)
+    tag = tag_text(history[0], SHARING, author, "third-party-sharing-collection")
+    client.force_login(author)
+    url = reverse("tag_detail", args=[tag.pk])
+    # session, user, groups, the tag, categories, the category's attributes, their values,
+    # the tag's copies
+    with django_assert_num_queries(8):
+        html = client.get(url).content.decode()
+    assert "Third Party Sharing" in html
+    assert 'name="attr-third-party-entity"' in html
+    assert html.count("Carried") == 2  # one copy in each of the two later captures
+    fragment = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert fragment.lstrip().startswith('<div class="tag-editor"')
+
+
+def test_attribute_values_are_checked_against_the_taxonomy(client, history):
+    author = make_user("rev", REVIEWER)
+    tag = tag_text(history[0], SHARING, author, "third-party-sharing-collection")
+    client.force_login(author)
+    url = reverse("tag_edit", args=[tag.pk])
+    ok = {
+        "version": 1,
+        "category": "third-party-sharing-collection",
+        "note": "",
+        "attr-third-party-entity": "Named third party",
+    }
+    assert client.post(url, ok).status_code == 302
+    tag.refresh_from_db()
+    assert tag.attributes == {"third-party-entity": "Named third party"}
+    bad = ok | {"version": 2, "attr-third-party-entity": "Aliens"}
+    response = client.post(url, bad)
+    assert response.status_code == 400
+    assert "Aliens" in response.content.decode()
