@@ -18,6 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from rapidfuzz import fuzz
 
 from policies.clauses import reader_text, split_clauses
@@ -123,16 +124,28 @@ def _sections_by_text(text_ids: set[int]) -> dict[int, list[Section]]:
     return by_text
 
 
+# Above this many origins, queries select them by company rather than by a long list of ids.
+_ID_LIST_LIMIT = 200
+
+
+def _origins_q(origins: list[Annotation], field: str = "origin") -> Q:
+    """Rows belonging to `origins`, as a filter that stays short for a thousand of them."""
+    if len(origins) <= _ID_LIST_LIMIT:
+        return Q(**{f"{field}_id__in": [o.pk for o in origins]})
+    return Q(**{f"{field}__snapshot__company_id__in": {o.snapshot.company_id for o in origins}})
+
+
 def follow(origins: list[Annotation], targets: list[Snapshot] | None = None) -> int:
     """Create carried and proposed copies of original tags on the company's other captures.
 
     `targets` limits the captures considered (a freshly imported capture); by default every
     capture of each origin's company. Returns the number of copies created. Lineage events are
-    recomputed for the origins afterwards.
+    recomputed for the origins (around the targets only, when targets are given).
     """
     if not origins:
         return 0
     company_ids = {o.snapshot.company_id for o in origins}
+    around = targets
     if targets is None:
         targets = list(
             Snapshot.objects.filter(company_id__in=company_ids).only(
@@ -147,9 +160,9 @@ def follow(origins: list[Annotation], targets: list[Snapshot] | None = None) -> 
     }
     sections = _sections_by_text({t.text_id for t in targets})
     existing = set(
-        Annotation.objects.filter(origin__in=origins, snapshot__in=targets).values_list(
-            "origin_id", "snapshot_id"
-        )
+        Annotation.objects.filter(
+            _origins_q(origins), snapshot_id__in=[t.pk for t in targets]
+        ).values_list("origin_id", "snapshot_id")
     )
     copies, matches = [], {}
     for origin in origins:
@@ -170,8 +183,8 @@ def follow(origins: list[Annotation], targets: list[Snapshot] | None = None) -> 
                 continue
             copies.append(_copy(origin, target, match))
     with transaction.atomic():
-        created = Annotation.objects.bulk_create(copies, batch_size=500, ignore_conflicts=True)
-        refresh_events(origins)
+        created = Annotation.objects.bulk_create(copies, batch_size=1000, ignore_conflicts=True)
+        refresh_events(origins, around=around)
     return len(created)
 
 
@@ -179,8 +192,8 @@ def _copy(origin: Annotation, target: Snapshot, match: Match) -> Annotation:
     text = match.section.plain
     prefix, suffix = context_around(text, match.start, match.end)
     return Annotation(
-        snapshot=target,
-        section=match.section,
+        snapshot_id=target.pk,
+        section_id=match.section.pk,
         start=match.start,
         end=match.end,
         quote=text[match.start : match.end],
@@ -192,47 +205,82 @@ def _copy(origin: Annotation, target: Snapshot, match: Match) -> Annotation:
         annotator_id=origin.annotator_id,
         kind=Annotation.Kind.CARRIED if match.exact else Annotation.Kind.PROPOSED,
         status=Annotation.Status.ACTIVE if match.exact else Annotation.Status.PENDING,
-        origin=origin,
+        origin_id=origin.pk,
         origin_quote="" if match.exact else origin.quote,
     )
 
 
-def refresh_events(origins: list[Annotation]) -> None:
-    """Recompute when each origin's clause changed, disappeared or appeared along the timeline."""
-    origin_ids = [o.pk for o in origins]
+def refresh_events(origins: list[Annotation], around: list[Snapshot] | None = None) -> None:
+    """Recompute when each origin's clause changed, disappeared or appeared along the timeline.
+
+    With `around` (newly imported captures), only the transitions into and out of those
+    captures change; the rest of the history is left as it is.
+    """
     company_ids = {o.snapshot.company_id for o in origins}
     timeline: dict[int, list[int]] = defaultdict(list)
     for pk, company_id in (
         Snapshot.objects.filter(company_id__in=company_ids)
-        .order_by("captured_at")
+        .order_by("captured_at", "pk")
         .values_list("pk", "company_id")
     ):
         timeline[company_id].append(pk)
+    pairs: dict[int, list[tuple[int, int]]] = {}
+    touched = {t.pk for t in around} if around is not None else None
+    for company_id, snapshots in timeline.items():
+        adjacent = list(zip(snapshots, snapshots[1:], strict=False))
+        if touched is not None:
+            adjacent = [(a, b) for a, b in adjacent if a in touched or b in touched]
+        pairs[company_id] = adjacent
+    scope = {pk for adjacent in pairs.values() for pair in adjacent for pk in pair}
+    origin_ids = {o.pk for o in origins}
     state: dict[tuple[int, int], str] = {(o.pk, o.snapshot_id): "exact" for o in origins}
-    for origin_id, snapshot_id, kind in Annotation.objects.filter(
-        origin_id__in=origin_ids
-    ).values_list("origin_id", "snapshot_id", "kind"):
-        state[origin_id, snapshot_id] = "exact" if kind == Annotation.Kind.CARRIED else "changed"
+    copies = Annotation.objects.filter(_origins_q(origins))
+    if touched is not None:
+        copies = copies.filter(snapshot_id__in=scope)
+    for origin_id, snapshot_id, kind in copies.values_list("origin_id", "snapshot_id", "kind"):
+        if origin_id in origin_ids:
+            state[origin_id, snapshot_id] = (
+                "exact" if kind == Annotation.Kind.CARRIED else "changed"
+            )
     events = []
     for origin in origins:
         company_id = origin.snapshot.company_id
-        snapshots = timeline[company_id]
-        for before, after in zip(snapshots, snapshots[1:], strict=False):
+        for before, after in pairs[company_id]:
             was = state.get((origin.pk, before), "absent")
             now = state.get((origin.pk, after), "absent")
             kind = _transition(was, now)
             if kind:
                 events.append(
                     LineageEvent(
-                        origin=origin,
+                        origin_id=origin.pk,
                         company_id=company_id,
                         kind=kind,
                         before_id=before,
                         after_id=after,
                     )
                 )
-    LineageEvent.objects.filter(origin_id__in=origin_ids).delete()
-    LineageEvent.objects.bulk_create(events, batch_size=500)
+    stale = LineageEvent.objects.filter(_origins_q(origins))
+    if touched is not None:
+        # Replace the recomputed transitions, and any event between captures that a new
+        # capture now separates; leave the rest of the history alone.
+        recomputed = {pair for adjacent in pairs.values() for pair in adjacent}
+        adjacent_now = {
+            pair
+            for snapshots in timeline.values()
+            for pair in zip(snapshots, snapshots[1:], strict=False)
+        }
+        candidates = stale.filter(before_id__in=scope, after_id__in=scope).values_list(
+            "pk", "before_id", "after_id"
+        )
+        stale = LineageEvent.objects.filter(
+            pk__in=[
+                pk
+                for pk, before, after in candidates
+                if (before, after) in recomputed or (before, after) not in adjacent_now
+            ]
+        )
+    stale.delete()
+    LineageEvent.objects.bulk_create(events, batch_size=1000)
 
 
 def _transition(was: str, now: str) -> str | None:

@@ -220,3 +220,24 @@ def test_review_confirms_or_dismisses_a_proposal():
         review_tag(proposal.pk, reviewer, proposal.version, "dismiss")
     dismissed = review_tag(proposal.pk, reviewer, confirmed.version, "dismiss")
     assert dismissed.status == Annotation.Status.DISMISSED
+
+
+def test_capture_imported_between_two_others_updates_only_nearby_events(tmp_path):
+    first, third = _history(V1, V3)
+    tag = tag_text(first, RETENTION, make_user())
+    before = {(e.kind, e.before_id, e.after_id) for e in LineageEvent.objects.filter(origin=tag)}
+    assert before == {("removed", first.pk, third.pk)}
+    write_policy(tmp_path, "acme.example", "20101231000000", V2)
+    import_paths([tmp_path])
+    middle = Snapshot.objects.get(captured_at__year=2010, captured_at__month=12)
+    events = {(e.kind, e.before_id, e.after_id) for e in LineageEvent.objects.filter(origin=tag)}
+    assert events == {("changed", first.pk, middle.pk), ("removed", middle.pk, third.pk)}
+
+
+def test_import_keeps_events_away_from_the_new_capture(tmp_path):
+    first, second, third = _history(V1, V1, V3)
+    tag = tag_text(first, RETENTION, make_user())
+    write_policy(tmp_path, "acme.example", "20200101000000", V3)
+    import_paths([tmp_path])
+    events = {(e.kind, e.before_id, e.after_id) for e in LineageEvent.objects.filter(origin=tag)}
+    assert events == {("removed", second.pk, third.pk)}
