@@ -137,14 +137,19 @@ def tag_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
+    # The editor re-renders with another category's attributes when its category changes.
+    categories = list(Category.objects.all())
+    chosen = request.GET.get("category", tag.category.slug)
+    category = next((c for c in categories if c.slug == chosen), tag.category)
     context = {
         "tag": tag,
         "company": tag.snapshot.company,
         "can_change": tag.annotator_id == request.user.pk or has_role(request.user, CURATOR),
-        "categories": Category.objects.all(),
+        "categories": categories,
+        "category": category,
         "attributes": [
             (a, [(v.value, tag.attributes.get(a.slug) == v.value) for v in a.values.all()])
-            for a in tag.category.attributes.prefetch_related("values")
+            for a in category.attributes.prefetch_related("values")
         ],
         "copies": tag.descendants.select_related("snapshot").order_by("snapshot__captured_at"),
     }

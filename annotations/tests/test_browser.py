@@ -260,6 +260,7 @@ def test_reviewer_changes_and_removes_a_tag_from_the_tag_list(page, captures, sc
     entry = _tag_for(page, SELL)
     entry.get_by_role("link", name="Edit").click()
     entry.get_by_label("Category").select_option("third-party-sharing-collection")
+    page.screenshot(path=screenshot_dir / "tag-editor.png")
     entry.get_by_role("button", name="Save").click()
     _expect_tagged(page, SELL, "third-party-sharing-collection")
     page.screenshot(path=screenshot_dir / "tag-changed.png")

@@ -264,3 +264,16 @@ def test_attribute_values_are_checked_against_the_taxonomy(client, history):
     response = client.post(url, bad)
     assert response.status_code == 400
     assert "Aliens" in response.content.decode()
+
+
+def test_tag_editor_follows_a_category_change_with_its_attributes(client, history):
+    author = make_user("rev", REVIEWER)
+    tag = tag_text(history[0], SHARING, author, "third-party-sharing-collection")
+    client.force_login(author)
+    html = client.get(
+        reverse("tag_detail", args=[tag.pk]),
+        {"category": "data-retention"},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert 'name="attr-retention-period"' in html
+    assert 'name="attr-third-party-entity"' not in html

@@ -56,6 +56,8 @@
     picker.style.top = window.scrollY + box.bottom + 6 + "px";
     picker.style.left = Math.max(8, Math.min(window.scrollX + box.left, window.innerWidth - 380)) + "px";
     picker.querySelector(".picker-button").focus({ preventScroll: true });
+    // Opened low on the screen, the picker's last buttons would hang below the window.
+    picker.scrollIntoView({ block: "nearest" });
   }
 
   // A click (not requestSubmit) so htmx sends this button's category as the submitter.
@@ -128,6 +130,13 @@
     if (event.target.closest && event.target.closest("#policy")) {
       picker.hidden = true;
       picker.elements.note.value = "";
+      // The swap replaced the current clause's element: keep the keyboard's place on its copy,
+      // or j would start again from the top of the policy.
+      if (current && !current.isConnected) {
+        const id = current.closest("section").dataset.section;
+        const section = policy.querySelector('section[data-section="' + id + '"]');
+        setCurrent(section && section.querySelector('span.clause[data-clause="' + current.dataset.clause + '"]'));
+      }
     }
   });
 
