@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format check migrations-check bench clean
+.PHONY: run test lint format check migrations-check bench bench-load clean
 
 # Find a Python >= 3.12 by itself: explicit $(PYTHON), then versioned names on PATH, then pyenv.
 define find_python
@@ -28,7 +28,10 @@ run: $(STAMP)
 	@DEBUG=1 $(PY) manage.py import_policies --no-progress sample_data | tail -n 1
 	@DEBUG=1 $(PY) manage.py create_demo_users
 	@echo "Palimpsest: http://127.0.0.1:$(PORT)/"
-	@DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@# A task worker for imports from the browser runs alongside the server and stops with it.
+	@DEBUG=1 $(PY) manage.py db_worker --no-reload --no-startup-delay & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT; \
+	  DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
@@ -51,6 +54,10 @@ check: migrations-check
 
 bench: $(STAMP)
 	$(PY) bench/diff.py
+
+# Gunicorn + wrk on the main pages, against PostgreSQL (about 6 minutes; see the script).
+bench-load: $(STAMP)
+	bench/load.sh
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

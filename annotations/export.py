@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -35,13 +36,13 @@ from pathlib import Path
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, CharField, F, Func, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Cast, Concat
 
 from policies.models import Section, Snapshot
 from policies.reader import rendered_sections
-from policies.search import CaptureFilters, FilterError, Params, param_values
+from policies.search import CaptureFilters, FilterError, Params, param_value, param_values
 
 from . import lineage
 from .models import Annotation, Category
@@ -217,10 +218,10 @@ class ExportFilters:
     def from_params(cls, params: Params) -> ExportFilters:
         """`company`, `domain`, `category` (repeatable or comma-separated), `status`,
         `annotator`, `from`, `to`, `origin` (original|carried), `latest`."""
-        status = _single(params, "status")
+        status = param_value(params, "status")
         if status and status not in Annotation.Status.values:
             raise FilterError(f"status: one of {', '.join(Annotation.Status.values)}")
-        origin = _single(params, "origin")
+        origin = param_value(params, "origin")
         if origin and origin not in {"original", "carried"}:
             raise FilterError("origin: original or carried")
         return cls(
@@ -228,7 +229,7 @@ class ExportFilters:
             domains=tuple(d.lower() for d in param_values(params, "domain")),
             categories=param_values(params, "category"),
             status=status,
-            annotator=_single(params, "annotator"),
+            annotator=param_value(params, "annotator"),
             origin=origin,
         )
 
@@ -250,11 +251,6 @@ class ExportFilters:
         return Annotation.objects.filter(condition).order_by(*ORDER)
 
 
-def _single(params: Params, name: str) -> str:
-    values = params.getlist(name)
-    return values[-1].strip() if values else ""
-
-
 def count_annotations(filters: ExportFilters) -> int:
     """How many tags an export with these filters writes."""
     return filters.queryset().count()
@@ -274,7 +270,10 @@ def export_chunks(
     on_rows: Callable[[int], None] | None = None,
 ) -> Iterator[str]:
     """The export as text chunks; `on_rows(n)` is called after each chunk of n rows."""
-    if fmt == "csv":
+    if fmt == "csv" and connection.vendor == "postgresql":
+        rows = filters.queryset().values_list(*_csv_fields(raw))
+        chunks = copy_csv_chunks(rows, excel=excel)
+    elif fmt == "csv":
         chunks = csv_chunks(annotation_rows(filters, _csv_fields(raw)), excel=excel)
     elif fmt == "jsonl":
         chunks = jsonl_chunks(annotation_rows(filters, _JSON_FIELDS))
@@ -282,10 +281,14 @@ def export_chunks(
         chunks = jsonld_chunks(annotation_rows(filters, _JSON_FIELDS))
     else:
         raise ValueError(f"format: one of {', '.join(FORMATS)}")
-    for text, rows in chunks:
-        if on_rows and rows:
-            on_rows(rows)
-        yield text
+    # Inside a transaction the cursor streams rows as PostgreSQL produces them; in autocommit
+    # Django declares it WITH HOLD, and PostgreSQL materialises the whole result before the
+    # first row (10 s for 1,000,000 rows: long enough for a proxy to give up on a download).
+    with transaction.atomic():
+        for text, rows in chunks:
+            if on_rows and rows:
+                on_rows(rows)
+            yield text
 
 
 def export_filename(fmt: str) -> str:
@@ -303,7 +306,8 @@ def _iso(moment: datetime, timespec: str = "microseconds") -> str:
 def csv_chunks(rows: Iterable[tuple], *, excel: bool = False) -> Iterator[tuple[str, int]]:
     """(text, row count) chunks of CSV from rows of `_csv_fields()`, header first."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    # LF line ends, as PostgreSQL's COPY writes them, so both paths give the same file.
+    writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     yield (BOM if excel else "") + buffer.getvalue(), 0
     for batch in batched(rows, CHUNK_ROWS):
@@ -311,6 +315,31 @@ def csv_chunks(rows: Iterable[tuple], *, excel: bool = False) -> Iterator[tuple[
         buffer.truncate()
         writer.writerows(batch)
         yield buffer.getvalue(), len(batch)
+
+
+def copy_csv_chunks(queryset: QuerySet, *, excel: bool = False) -> Iterator[tuple[str, int]]:
+    """PostgreSQL: the same rows as `csv_chunks(queryset)`, but written by the database
+    (COPY (SELECT ...) TO STDOUT WITH (FORMAT CSV)) and streamed as it writes them: about
+    twice the rate of reading rows into Python (docs/benchmarks-export-search.md). The only
+    difference in the file: an empty text cell is written "" rather than left empty."""
+    yield from itertools.islice(csv_chunks((), excel=excel), 1)  # the header
+    statement, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # A cursor is planned for its first rows, COPY for its last: left alone, PostgreSQL
+        # sorts every row before sending one (5 s for 1,000,000). Without explicit sorts it
+        # walks the indexes in order (incremental sort) and the first rows leave at once, for
+        # the same total time. SET LOCAL ends with export_chunks' transaction.
+        cursor.execute("SET LOCAL enable_sort = off")
+        copy_sql = f"COPY ({statement}) TO STDOUT WITH (FORMAT CSV)"
+        with cursor.cursor.copy(copy_sql, params) as copy:
+            rows: list[bytes] = []
+            for row in copy:  # one message per row
+                rows.append(bytes(row))
+                if len(rows) == CHUNK_ROWS:
+                    yield b"".join(rows).decode(), len(rows)
+                    rows = []
+            if rows:
+                yield b"".join(rows).decode(), len(rows)
 
 
 # --- Web Annotations -------------------------------------------------------------------------

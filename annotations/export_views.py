@@ -39,16 +39,17 @@ def export_page(request: HttpRequest) -> HttpResponse:
     else:
         error = ""
     query = _query_without(request, "format")
+    query = f"?{query}" if query else ""
     fmt = request.GET.get("format", "")
     if fmt in FORMATS and not error:
-        return redirect(f"{reverse('export_annotations', args=[fmt])}?{query}")
+        return redirect(reverse("export_annotations", args=[fmt]) + query)
     context = {
         "filters": filters,
         "error": error,
         "count": None if error else count_annotations(filters),
         "categories": Category.objects.all(),
         "statuses": Annotation.Status.choices,
-        "links": [(f, f"{reverse('export_annotations', args=[f])}?{query}") for f in FORMATS],
+        "links": [(f, reverse("export_annotations", args=[f]) + query) for f in FORMATS],
         "raw": param_flag(request.GET, "raw"),
         "excel": param_flag(request.GET, "excel"),
     }

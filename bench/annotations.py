@@ -60,6 +60,7 @@ def main() -> None:
     os.environ["DATABASE_URL"] = _recreate_database(args.database_url)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["SECURE_SSL_REDIRECT"] = "0"
+    os.environ["ALLOWED_HOSTS"] = "testserver"
     for command in (["migrate", "-v0"], ["collectstatic", "--noinput", "-v0"]):
         subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, check=True)
     import django

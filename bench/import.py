@@ -40,6 +40,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -412,28 +413,52 @@ def _database_megabytes(server: psycopg.Connection, name: str) -> float:
     return row[0] / 1e6
 
 
-def _postgres_cpu_seconds() -> float | None:
-    """CPU time used so far by the local PostgreSQL server, ended backends included.
+class BackendCpu:
+    """CPU seconds used by the local server processes serving one database, while a run lasts.
 
-    Backends end with their connection, so their time is read from the postmaster's
-    children's time (cutime, cstime), which the kernel adds when the postmaster reaps them.
-    None when no postgres process can be read (remote server, or /proc hidden).
+    A backend's time is gone from /proc once its connection closes, and the server's totals
+    include whatever else runs on it (other people's tests), so a thread samples
+    /proc/PID/stat of the database's backends every 50 ms and keeps each one's last reading.
+    Time spent in the last 50 ms of a backend's life is missed. `seconds` is None when no
+    backend could be read (remote server, or /proc hidden).
     """
-    ticks = os.sysconf("SC_CLK_TCK")
-    total, seen = 0, False
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            raw = stat.read_text()
-        except OSError:
-            continue
-        command = raw[raw.index("(") + 1 : raw.rindex(")")]
-        if command != "postgres" and not command.startswith("postgres:"):
-            continue
-        values = raw[raw.rindex(")") + 2 :].split()
-        # Fields 14-17 of /proc/PID/stat (utime stime cutime cstime), counted from "state" = 3.
-        total += sum(int(v) for v in values[11:15])
-        seen = True
-    return total / ticks if seen else None
+
+    INTERVAL = 0.05
+
+    def __init__(self, database_url: str, database: str) -> None:
+        self.database_url, self.database = database_url, database
+        self.ticks = os.sysconf("SC_CLK_TCK")
+        self.readings: dict[int, int] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> BackendCpu:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    @property
+    def seconds(self) -> float | None:
+        return sum(self.readings.values()) / self.ticks if self.readings else None
+
+    def _sample(self) -> None:
+        with _server(self.database_url) as server:
+            while not self.stop.is_set():
+                pids = server.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s", [self.database]
+                ).fetchall()
+                for (pid,) in pids:
+                    try:
+                        raw = Path(f"/proc/{pid}/stat").read_text()
+                    except OSError:
+                        continue
+                    # utime and stime are fields 14 and 15; split after the ")" of the name.
+                    values = raw[raw.rindex(")") + 2 :].split()
+                    self.readings[pid] = int(values[11]) + int(values[12])
+                self.stop.wait(self.INTERVAL)
 
 
 # --- measuring -------------------------------------------------------------------------------
@@ -457,6 +482,13 @@ class Measurement:
     @property
     def per_second(self) -> float:
         return self.files / self.seconds if self.seconds else 0.0
+
+    @property
+    def per_cpu_second(self) -> float:
+        """Captures per CPU second of the importer and its backend together: what the wall
+        rate would be on an idle machine, where the two take turns (little else runs)."""
+        cpu = self.cpu_seconds + (self.postgres_cpu_seconds or 0.0)
+        return self.files / cpu if cpu else 0.0
 
 
 def _time_v_fields(report: str) -> tuple[float, float]:
@@ -500,11 +532,11 @@ def run_measured(command: list[str], env: dict[str, str]) -> tuple[str, float, f
 
 def measure_import(folder: Path, env: dict[str, str]) -> Measurement:
     """Time one `manage.py import_policies --no-progress FOLDER` and read its summary line."""
-    pg_before = _postgres_cpu_seconds()
-    output, seconds, cpu, peak_mb = run_measured(
-        [sys.executable, str(MANAGE), "import_policies", "--no-progress", str(folder)], env
-    )
-    pg_after = _postgres_cpu_seconds()
+    database = dj_database_url.parse(env["DATABASE_URL"])["NAME"]
+    with BackendCpu(env["DATABASE_URL"], database) as backend:
+        output, seconds, cpu, peak_mb = run_measured(
+            [sys.executable, str(MANAGE), "import_policies", "--no-progress", str(folder)], env
+        )
     summary = _SUMMARY_RE.search(output)
     if summary is None:
         raise RuntimeError(f"no summary line in the import's output:\n{output[-2000:]}")
@@ -513,9 +545,7 @@ def measure_import(folder: Path, env: dict[str, str]) -> Measurement:
         **counts,
         seconds=seconds,
         cpu_seconds=cpu,
-        postgres_cpu_seconds=(
-            pg_after - pg_before if pg_before is not None and pg_after is not None else None
-        ),
+        postgres_cpu_seconds=backend.seconds,
         peak_rss_mb=peak_mb,
     )
 
@@ -552,6 +582,7 @@ _COLUMNS = (
     ("range", 11, ">"),
     ("py CPU s", 8, ">"),
     ("PG CPU s", 8, ">"),
+    ("cap/CPU-s", 9, ">"),
     ("peak RSS MB", 11, ">"),
 )
 
@@ -579,6 +610,7 @@ def table_row(corpus: str, label: str, m: Measurement, runs: list[Measurement]) 
             spread,
             f"{m.cpu_seconds:.1f}",
             pg,
+            f"{m.per_cpu_second:,.0f}" if m.files else "-",
             f"{m.peak_rss_mb:.0f}",
         ]
     )
@@ -698,6 +730,42 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def run_benchmark(
+    server: psycopg.Connection,
+    corpora: list[Corpus],
+    empty: Path,
+    env: dict[str, str],
+    runs: int,
+) -> tuple[list[Measurement], dict[str, dict[str, list[Measurement]]]]:
+    """Measure a 0-file import, then a first pass and a re-import of each corpus, `runs` times.
+
+    Every first pass starts from a copy of the migrated template, so each sees an empty
+    database. Runs interleave the sizes, so a noisy minute spreads over all of them.
+    """
+    name = dj_database_url.parse(env["DATABASE_URL"])["NAME"]
+    template = f"{name}_template"
+    startup: list[Measurement] = []
+    results: dict[str, dict[str, list[Measurement]]] = {
+        c.label: {"first": [], "re-import": []} for c in corpora
+    }
+    for run in range(runs):
+        recreate_database(server, name, template)
+        startup.append(measure_import(empty, env))
+        for corpus in corpora:
+            recreate_database(server, name, template)
+            first = measure_import(corpus.path, env)
+            first.database_mb = _database_megabytes(server, name)
+            again = measure_import(corpus.path, env)
+            results[corpus.label]["first"].append(first)
+            results[corpus.label]["re-import"].append(again)
+            print(
+                f"run {run + 1}/{runs} {corpus.label}: "
+                f"{first.per_second:,.0f} then {again.per_second:,.0f} captures/s",
+                file=sys.stderr,
+            )
+    return startup, results
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     name = dj_database_url.parse(args.database_url)["NAME"]
@@ -725,40 +793,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _server(args.database_url) as server:
             print(machine_description(server))
             print(f"code: {code_version()}")
-            recreate_database(server, template)
-            subprocess.run(
-                [sys.executable, str(MANAGE), "migrate", "--no-input", "-v", "0"],
-                env={**env, "DATABASE_URL": _with_database(args.database_url, template)},
-                cwd=ROOT,
-                check=True,
-            )
-            startup: list[Measurement] = []
-            results: dict[str, dict[str, list[Measurement]]] = {
-                c.label: {"first": [], "re-import": []} for c in corpora
-            }
-            # Runs interleave the sizes, so a noisy minute spreads over all of them.
-            for run in range(args.runs):
-                recreate_database(server, name, template)
-                startup.append(measure_import(empty, env))
-                for corpus in corpora:
-                    recreate_database(server, name, template)
-                    first = measure_import(corpus.path, env)
-                    first.database_mb = _database_megabytes(server, name)
-                    again = measure_import(corpus.path, env)
-                    results[corpus.label]["first"].append(first)
-                    results[corpus.label]["re-import"].append(again)
-                    print(
-                        f"run {run + 1}/{args.runs} {corpus.label}: "
-                        f"{first.per_second:,.0f} then {again.per_second:,.0f} captures/s",
-                        file=sys.stderr,
-                    )
-
-            print_report(corpora, startup, results, args.runs)
-            if args.profile:
-                profile_import(corpora[0], args.profile, env, server, name, template)
-            drop_database(server, template)
-            if not args.keep:
-                drop_database(server, name)
+            try:
+                recreate_database(server, template)
+                subprocess.run(
+                    [sys.executable, str(MANAGE), "migrate", "--no-input", "-v", "0"],
+                    env={**env, "DATABASE_URL": _with_database(args.database_url, template)},
+                    cwd=ROOT,
+                    check=True,
+                )
+                load_before = os.getloadavg()[0]
+                startup, results = run_benchmark(server, corpora, empty, env, args.runs)
+                load = (load_before, os.getloadavg()[0])
+                print_report(corpora, startup, results, args.runs, load)
+                if args.profile:
+                    profile_import(corpora[0], args.profile, env, server, name, template)
+            finally:
+                drop_database(server, template)
+                if not args.keep:
+                    drop_database(server, name)
     finally:
         if args.keep:
             print(f"kept: database {name}, files in {scratch}", file=sys.stderr)
@@ -772,11 +824,15 @@ def print_report(
     startup: list[Measurement],
     results: dict[str, dict[str, list[Measurement]]],
     runs: int,
+    load: tuple[float, float],
 ) -> None:
     """The results table, then the corpus facts and the memory-flatness comparison."""
     print(
         f"\nmedian of {runs} run(s) (range: slowest-fastest run); "
-        "captures/s = files / wall seconds, startup included"
+        "captures/s = files / wall seconds, startup included; "
+        "cap/CPU-s = files / (py CPU s + PG CPU s)\n"
+        f"load average (1 min) {load[0]:.1f} before, {load[1]:.1f} after, on {os.cpu_count()} "
+        "CPUs: above about 1, other work shared the machine and wall times are inflated"
     )
     print(format_row([title for title, _, _ in _COLUMNS]))
     base = median_measurement(startup)

@@ -2,12 +2,16 @@
 
 Variables: DATABASE_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, IMPORT_MAX_FILE_BYTES,
 IMPORT_MAX_ARCHIVE_BYTES, IMPORT_MAX_UPLOAD_BYTES, IMPORT_STALE_MINUTES, MEDIA_ROOT,
-TASKS_BACKEND. See README.md, "Configuration".
+TASKS_BACKEND; in production also STATIC_ROOT, CSRF_TRUSTED_ORIGINS, TRUSTED_PROXY_COUNT,
+AXES_FAILURE_LIMIT, AXES_COOLOFF_MINUTES, SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS, CONN_MAX_AGE,
+LOG_LEVEL.
+See README.md, "Configuration", and docs/deploy.md.
 """
 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -40,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_htmx",
     "django_tasks_db",
+    "axes",
     "policies",
     "annotations",
 ]
@@ -55,7 +60,17 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes requires: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Anonymous visitors can read policies; LOGIN_REQUIRED=1 makes every page ask for sign-in.
+LOGIN_REQUIRED = _env_bool("LOGIN_REQUIRED", False)
+if LOGIN_REQUIRED:
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+        "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    )
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -87,7 +102,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -99,7 +117,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where `collectstatic` gathers the files that whitenoise serves.
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -150,6 +169,40 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_AGE = 60 * 60 * 12
+# A session cookie (gone when the browser quits, e.g. on a shared lab machine) that the server
+# also refuses after SESSION_COOKIE_AGE, however long the browser stays open.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Origins (scheme://host) allowed to POST besides the site itself, e.g. when the proxy serves
+# the site under another host name than the one Django sees.
+CSRF_TRUSTED_ORIGINS = _env_list("CSRF_TRUSTED_ORIGINS")
+
+# Sign-in throttling (django-axes): after AXES_FAILURE_LIMIT failed sign-ins for one username from
+# one address, that pair is refused for the cool-off; other addresses can still sign in as that
+# user, so a stranger cannot lock a colleague out. A success resets the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Behind TRUSTED_PROXY_COUNT proxies, REMOTE_ADDR is the proxy's: the client is the address the
+# outermost trusted proxy appended to X-Forwarded-For (the n-th entry from the right).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+
+def _client_ip(request) -> str | None:
+    """The client's address for django-axes (see TRUSTED_PROXY_COUNT)."""
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+    if TRUSTED_PROXY_COUNT and len(hops) >= TRUSTED_PROXY_COUNT:
+        return hops[-TRUSTED_PROXY_COUNT]
+    return request.META.get("REMOTE_ADDR")
+
+
+AXES_CLIENT_IP_CALLABLE = _client_ip
 
 # Content Security Policy (Django 6): no inline script, no eval; scripts carry the nonce.
 SECURE_CSP = {

@@ -7,8 +7,8 @@ answers in a fixed number of queries however many captures a history page shows.
 from __future__ import annotations
 
 import dataclasses
-from html import escape
 from collections import defaultdict
+from html import escape
 
 from django.db import IntegrityError, transaction
 

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
-from django.urls import path, re_path
+from django.urls import path, re_path, register_converter
 
-from . import import_views, views
+from . import import_views, search_views, views
 
 CAPTURE = r"\d{4}-\d{2}-\d{2}|\d{14}"
+# A company slug is a domain as written: anything but "/" and control characters (a NUL byte
+# would reach PostgreSQL, which refuses it).
+SLUG = r"[^/\x00-\x1f\x7f]+"
+
+
+class CompanySlugConverter:
+    regex = SLUG
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(CompanySlugConverter, "company")
 
 urlpatterns = [
     path("", views.company_list, name="company_list"),
+    path("search/", search_views.search, name="search"),
     path("imports/", import_views.import_list, name="import_list"),
     path("imports/new/", import_views.import_new, name="import_new"),
     path("imports/<int:run_id>/", import_views.import_detail, name="import_detail"),
@@ -19,15 +36,15 @@ urlpatterns = [
         import_views.import_report_csv,
         name="import_report_csv",
     ),
-    path("companies/<str:slug>/", views.company_detail, name="company_detail"),
-    path("companies/<str:slug>/compare/", views.compare_form, name="compare_form"),
+    path("companies/<company:slug>/", views.company_detail, name="company_detail"),
+    path("companies/<company:slug>/compare/", views.compare_form, name="compare_form"),
     re_path(
-        rf"^companies/(?P<slug>[^/]+)/compare/(?P<old>{CAPTURE})\.\.\.(?P<new>{CAPTURE})/$",
+        rf"^companies/(?P<slug>{SLUG})/compare/(?P<old>{CAPTURE})\.\.\.(?P<new>{CAPTURE})/$",
         views.compare,
         name="compare",
     ),
     re_path(
-        rf"^companies/(?P<slug>[^/]+)/(?P<capture>{CAPTURE})/$",
+        rf"^companies/(?P<slug>{SLUG})/(?P<capture>{CAPTURE})/$",
         views.snapshot_detail,
         name="snapshot_detail",
     ),

@@ -1,0 +1,473 @@
+"""Search every capture's sections: ranked full-text search on PostgreSQL, substrings on SQLite.
+
+On PostgreSQL each `Section` row (one per distinct text, shared by identical captures) has a
+stored, GIN-indexed `search_vector` (migration 0006). A query is parsed by
+`websearch_to_tsquery`, so "quoted phrases", `or` and `-word` work and no input is a syntax
+error. Ranking is kept cheap: at most `CANDIDATES` matching sections are ranked, the best
+`RESULTS` distinct section texts are kept, and only those get a `ts_headline` snippet. A result
+is one section wording in one company, with every capture whose text contains that wording
+(found through an index on md5(body)), so a clause that stayed the same for years is one result
+"in 12 captures, 2009-04 to 2015-10", not twelve. Everything is one SQL statement, whatever the
+number of results.
+
+SQLite has no full-text index here; the fallback matches every word as a case-insensitive
+substring, unranked, and the page says so.
+
+`CaptureFilters` (companies, capture dates, latest capture only) are shared with the export.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from django.db import connection
+from django.db.models import OuterRef, Q, Subquery
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from .models import Section, Snapshot
+
+MAX_QUERY_CHARS = 500
+CANDIDATES = 1000  # matching sections ranked per query; beyond that, results are "the first"
+RESULTS = 50  # distinct section texts shown
+SNIPPET_CHARS = 100_000  # ts_headline reads at most this much of a section
+_START, _STOP = "\x01", "\x02"  # snippet markers, replaced by <mark> after escaping
+_CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r"}
+_TRUE = {"1", "true", "yes", "on"}
+_SPLIT = re.compile(r"[\s,]+")
+
+
+class FilterError(ValueError):
+    """A filter value that cannot be understood; the message names the parameter."""
+
+
+class Params(Protocol):
+    """What the filter parsers read: a Django QueryDict, or one built by a command."""
+
+    def getlist(self, key: str) -> list[str]: ...
+
+
+def param_values(params: Params, name: str) -> tuple[str, ...]:
+    """Every value of a repeatable parameter; each may also list several, comma-separated."""
+    values = []
+    for raw in params.getlist(name):
+        values.extend(v for v in _SPLIT.split(raw.strip()) if v)
+    return tuple(dict.fromkeys(values))
+
+
+def param_flag(params: Params, name: str) -> bool:
+    """A checkbox-style parameter: 1, true, yes or on."""
+    values = params.getlist(name)
+    return bool(values) and values[-1].strip().lower() in _TRUE
+
+
+def param_value(params: Params, name: str) -> str:
+    """A single-valued parameter (the last one given), stripped; "" when absent."""
+    values = params.getlist(name)
+    return values[-1].strip() if values else ""
+
+
+def parse_period(value: str, name: str) -> tuple[datetime, datetime]:
+    """A day, month or year (2015-06-01, 2015-06, 2015) as [start, end) in UTC."""
+    formats = (("%Y-%m-%d", "day"), ("%Y-%m", "month"), ("%Y", "year"))
+    for pattern, unit in formats:
+        try:
+            start = datetime.strptime(value, pattern).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+        if unit == "day":
+            return start, start + timedelta(days=1)
+        if unit == "month":
+            following = start.replace(day=28) + timedelta(days=4)
+            return start, following.replace(day=1)
+        return start, start.replace(year=start.year + 1)
+    raise FilterError(
+        f"{name}: expected a date such as 2015-06-01, 2015-06 or 2015 (got {value[:40]!r})"
+    )
+
+
+@dataclass(frozen=True)
+class CaptureFilters:
+    """Which captures count: companies (slugs), a capture-date range, the latest only."""
+
+    companies: tuple[str, ...] = ()
+    captured_from: datetime | None = None  # inclusive
+    captured_before: datetime | None = None  # exclusive
+    latest: bool = False
+
+    @classmethod
+    def from_params(cls, params: Params) -> CaptureFilters:
+        """`company` (repeatable), `from`, `to` (day, month or year, inclusive), `latest`."""
+        first, last = param_value(params, "from"), param_value(params, "to")
+        start = parse_period(first, "from")[0] if first else None
+        end = parse_period(last, "to")[1] if last else None
+        if start and end and start >= end:
+            raise FilterError("from: must be on or before to")
+        return cls(param_values(params, "company"), start, end, param_flag(params, "latest"))
+
+    def q(self, prefix: str = "") -> Q:
+        """The condition on captures, for a query on Snapshot (prefix "") or through a relation
+        (prefix "snapshot__")."""
+        condition = Q()
+        if self.companies:
+            condition &= Q(**{f"{prefix}company__slug__in": self.companies})
+        if self.captured_from:
+            condition &= Q(**{f"{prefix}captured_at__gte": self.captured_from})
+        if self.captured_before:
+            condition &= Q(**{f"{prefix}captured_at__lt": self.captured_before})
+        if self.latest:
+            newest = Snapshot.objects.filter(company_id=OuterRef(f"{prefix}company_id"))
+            newest = newest.order_by("-captured_at").values("captured_at")[:1]
+            condition &= Q(**{f"{prefix}captured_at": Subquery(newest)})
+        return condition
+
+    def sql(self, alias: str) -> tuple[str, dict[str, object]]:
+        """The same condition as SQL on the snapshot table aliased `alias` (" AND ..." or ""),
+        with named parameters, so that one statement can repeat it."""
+        parts, params = [], {}
+        if self.companies:
+            parts.append(
+                f"{alias}.company_id IN "  # nosec B608 -- alias is ours; values are parameters
+                "(SELECT id FROM policies_company WHERE slug = ANY(%(companies)s))"
+            )
+            params["companies"] = list(self.companies)
+        if self.captured_from:
+            parts.append(f"{alias}.captured_at >= %(captured_from)s")
+            params["captured_from"] = self.captured_from
+        if self.captured_before:
+            parts.append(f"{alias}.captured_at < %(captured_before)s")
+            params["captured_before"] = self.captured_before
+        if self.latest:
+            # One grouped pass over the captures: a correlated max() per row is 20x slower.
+            parts.append(
+                f"({alias}.company_id, {alias}.captured_at) IN "  # nosec B608 -- alias is ours
+                "(SELECT company_id, max(captured_at) FROM policies_snapshot GROUP BY company_id)"
+            )
+        return "".join(f" AND {part}" for part in parts), params
+
+    @property
+    def active(self) -> bool:
+        return bool(self.companies or self.captured_from or self.captured_before or self.latest)
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    captures: CaptureFilters = field(default_factory=CaptureFilters)
+    category: str = ""  # sections with a (not dismissed) tag of this category
+
+    @classmethod
+    def from_params(cls, params: Params) -> SearchFilters:
+        """The capture filters plus `category` (a slug)."""
+        return cls(CaptureFilters.from_params(params), param_value(params, "category")[:80])
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One section wording of one company, and the captures whose text contains it."""
+
+    heading: str
+    snippet: SafeString
+    captures: int
+    first_captured: datetime
+    last_captured: datetime
+    url: str  # the latest such capture in the reader, at the section
+    first_url: str
+    rank: float
+
+
+@dataclass(frozen=True)
+class CompanyHits:
+    slug: str
+    name: str
+    url: str
+    hits: list[Hit]
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: str
+    groups: list[CompanyHits] = field(default_factory=list)
+    message: str = ""  # why there is nothing to show, or a warning about the query
+    full_text: bool = True  # False: the SQLite substring fallback
+    truncated: bool = False  # more sections matched than were ranked
+
+    @property
+    def hit_count(self) -> int:
+        return sum(len(group.hits) for group in self.groups)
+
+
+def clean_query(raw: str) -> tuple[str, str]:
+    """The query without NUL and control characters, whitespace collapsed, at most
+    `MAX_QUERY_CHARS` long; and a message when it cannot be searched as given (too long)."""
+    text = "".join(ch for ch in raw if ch not in _CONTROL)
+    text = " ".join(unicodedata.normalize("NFC", text).split())
+    if len(text) > MAX_QUERY_CHARS:
+        return text[:MAX_QUERY_CHARS], (
+            f"That query is {len(text):,} characters long; searches are limited to "
+            f"{MAX_QUERY_CHARS} characters. Try a few distinctive words or a short phrase."
+        )
+    return text, ""
+
+
+def search_sections(raw_query: str, filters: SearchFilters | None = None) -> SearchResults:
+    """Search every capture's sections for `raw_query`, grouped by company, best first."""
+    filters = filters or SearchFilters()
+    query, problem = clean_query(raw_query)
+    full_text = connection.vendor == "postgresql"
+    if problem or not query:
+        return SearchResults(query, message=problem, full_text=full_text)
+    if full_text:
+        return _full_text_search(query, filters)
+    return _substring_search(query, filters)
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+
+_SEARCH_SQL = """
+WITH query AS (SELECT websearch_to_tsquery('english', %(q)s) AS q),
+candidates AS MATERIALIZED (
+    SELECT s.id, s.search_vector, md5(s.body) AS digest
+    FROM policies_section s, query
+    WHERE s.search_vector @@ query.q {section_filter}
+    LIMIT %(candidates)s
+),
+best AS (
+    SELECT c.digest, min(c.id) AS section_id, max(ts_rank_cd(c.search_vector, query.q)) AS rank
+    FROM candidates c, query
+    GROUP BY c.digest
+    ORDER BY rank DESC, c.digest
+    LIMIT %(results)s
+),
+occurrences AS (
+    SELECT b.digest, sn.company_id, count(DISTINCT sn.id) AS captures,
+           min(sn.captured_at) AS first_at, max(sn.captured_at) AS last_at,
+           (array_agg(s.anchor ORDER BY sn.captured_at))[1] AS first_anchor,
+           (array_agg(s.anchor ORDER BY sn.captured_at DESC))[1] AS last_anchor
+    FROM best b
+    JOIN policies_section s ON md5(s.body) = b.digest
+    JOIN policies_snapshot sn ON sn.text_id = s.text_id
+    WHERE TRUE {capture_filter}
+    GROUP BY b.digest, sn.company_id
+)
+SELECT c.slug, c.name, rep.heading, b.rank, o.captures, o.first_at, o.last_at,
+       o.first_anchor, o.last_anchor, rep.plain = '' AS markdown,
+       ts_headline(
+           'english',
+           translate(left(coalesce(nullif(rep.plain, ''), rep.body), %(snippet_chars)s),
+                     %(markers)s, ''),
+           query.q, %(headline_options)s
+       ) AS snippet,
+       (SELECT count(*) FROM candidates) AS candidate_count
+FROM occurrences o
+JOIN best b ON b.digest = o.digest
+JOIN policies_section rep ON rep.id = b.section_id
+JOIN policies_company c ON c.id = o.company_id
+CROSS JOIN query
+ORDER BY b.rank DESC, b.digest, c.name, c.slug
+"""
+
+_HEADLINE_OPTIONS = (
+    f'StartSel="{_START}", StopSel="{_STOP}", MaxWords=35, MinWords=15, '
+    'MaxFragments=2, FragmentDelimiter=" … "'
+)
+
+_CATEGORY_SQL = (
+    " AND {section}.id IN (SELECT a.section_id FROM annotations_annotation a"
+    " JOIN annotations_category cat ON cat.id = a.category_id"
+    " WHERE cat.slug = %(category)s AND a.status <> 'dismissed'{capture})"
+)
+
+
+def _full_text_search(query: str, filters: SearchFilters) -> SearchResults:
+    capture_sql, capture_params = filters.captures.sql("sn")
+    params = {
+        "q": query,
+        "candidates": CANDIDATES,
+        "results": RESULTS,
+        "snippet_chars": SNIPPET_CHARS,
+        "markers": _START + _STOP,
+        "headline_options": _HEADLINE_OPTIONS,
+        "category": filters.category,
+        **capture_params,
+    }
+    section_filter = ""
+    if filters.captures.active:
+        section_filter += (
+            f" AND s.text_id IN (SELECT sn.text_id FROM policies_snapshot sn WHERE TRUE"  # nosec B608
+            f"{capture_sql})"
+        )
+    if filters.category:
+        section_filter += _CATEGORY_SQL.format(section="s", capture="")
+        # Count only the captures in which the section carries such a tag.
+        capture_sql += _CATEGORY_SQL.format(section="s", capture=" AND a.snapshot_id = sn.id")
+    sql = _SEARCH_SQL.format(section_filter=section_filter, capture_filter=capture_sql)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+        if not rows:
+            cursor.execute("SELECT numnode(websearch_to_tsquery('english', %s))", [query])
+            if cursor.fetchone()[0] == 0:
+                return SearchResults(query, message=_NO_WORDS)
+            return SearchResults(query)
+    hits = []
+    for row in rows:
+        slug, name, heading, rank, count, first, last, first_anchor, last_anchor = row[:9]
+        markdown, text = row[9:11]
+        hit = Hit(
+            heading=heading,
+            snippet=_marked(_tidy_markdown(text) if markdown else text),
+            captures=count,
+            first_captured=first,
+            last_captured=last,
+            url=_reader_url(slug, last, last_anchor),
+            first_url=_reader_url(slug, first, first_anchor),
+            rank=rank,
+        )
+        hits.append((slug, name, hit))
+    return SearchResults(query, _grouped(hits), truncated=rows[0][-1] >= CANDIDATES)
+
+
+_NO_WORDS = (
+    "That query has no words to search for: very common words (such as “the” or “and”) and "
+    "operators alone are ignored. Try a distinctive word."
+)
+
+
+_MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)\s]*\)")
+_MARKDOWN_MARKUP = re.compile(r"(?m)^[ \t]{0,3}(?:#{1,6}[ \t]+|>[ \t]?|[*+-][ \t]+)|\*\*|__|`")
+
+
+def _tidy_markdown(text: str) -> str:
+    """A snippet cut from a section's Markdown (its reader text is not rendered yet) without
+    the most visible markup: links keep their text, emphasis and heading marks go."""
+    return _MARKDOWN_MARKUP.sub("", _MARKDOWN_LINK.sub(r"\1", text))
+
+
+def _marked(snippet: str) -> SafeString:
+    """ts_headline output made safe: escape everything, then turn the markers into <mark>."""
+    html = escape(" ".join(snippet.split())).replace(_START, "<mark>").replace(_STOP, "</mark>")
+    return mark_safe(html)  # nosec B308 B703 -- every character but our markers was escaped
+
+
+def _reader_url(slug: str, captured_at: datetime, anchor: str) -> str:
+    token = captured_at.astimezone(UTC).strftime("%Y%m%d%H%M%S")
+    return f"{reverse('snapshot_detail', args=[slug, token])}#{anchor}"
+
+
+def _grouped(hits: Iterable[tuple[str, str, Hit]]) -> list[CompanyHits]:
+    """Hits grouped by company; companies in the order of their best hit."""
+    groups: dict[str, CompanyHits] = {}
+    for slug, name, hit in hits:
+        if slug not in groups:
+            url = reverse("company_detail", args=[slug])
+            groups[slug] = CompanyHits(slug, name, url, [])
+        groups[slug].hits.append(hit)
+    return list(groups.values())
+
+
+# --- SQLite fallback -------------------------------------------------------------------------
+
+_TERM = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+_SNIPPET_AROUND = 120
+
+
+def query_terms(query: str) -> tuple[list[str], list[str]]:
+    """Words and "phrases" a substring search looks for, and the -excluded ones; `or`/`and`
+    are ignored (every term must match), so are unbalanced quotes."""
+    wanted, unwanted = [], []
+    for match in _TERM.finditer(query):
+        negated, phrase, word = match.group(1), match.group(2), match.group(3)
+        if word is not None:
+            negated, phrase = ("-", word[1:]) if word.startswith("-") else ("", word)
+        term = phrase.strip().strip('"')
+        if not term or term.lower() in {"or", "and"} or not any(ch.isalnum() for ch in term):
+            continue
+        (unwanted if negated else wanted).append(term)
+    return wanted, unwanted
+
+
+def _substring_search(query: str, filters: SearchFilters) -> SearchResults:
+    wanted, unwanted = query_terms(query)
+    if not wanted:
+        return SearchResults(query, message=_NO_WORDS, full_text=False)
+    sections = Section.objects.all()
+    for term in wanted:
+        sections = sections.filter(body__icontains=term)
+    for term in unwanted:
+        sections = sections.exclude(body__icontains=term)
+    captures = Snapshot.objects.filter(filters.captures.q())
+    if filters.captures.active:
+        sections = sections.filter(text_id__in=captures.values("text_id"))
+    if filters.category:
+        from annotations.models import Annotation  # annotations builds on policies
+
+        tagged = Annotation.objects.shown().filter(category__slug=filters.category)
+        sections = sections.filter(pk__in=tagged.values("section_id"))
+    rows = list(
+        sections.order_by("-text_id", "position").values_list(
+            "pk", "text_id", "heading", "anchor", "body", "plain"
+        )[: CANDIDATES + 1]
+    )
+    truncated = len(rows) > CANDIDATES
+    by_text: dict[int, list[tuple]] = defaultdict(list)
+    for _, text_id, heading, anchor, body, plain in rows[:CANDIDATES]:
+        digest = hashlib.md5(body.encode(), usedforsecurity=False).hexdigest()
+        by_text[text_id].append((heading, anchor, body, plain, digest))
+    occurrences: dict[tuple[str, str], list] = {}
+    for text_id, captured_at, slug, name in captures.filter(text_id__in=list(by_text)).values_list(
+        "text_id", "captured_at", "company__slug", "company__name"
+    ):
+        for heading, anchor, body, plain, digest in by_text[text_id]:
+            if (slug, digest) not in occurrences:
+                text = plain or _tidy_markdown(body)
+                occurrences[slug, digest] = [name, heading, text, []]
+            occurrences[slug, digest][3].append((captured_at, anchor))
+    hits = []
+    for (slug, _), (name, heading, text, seen) in occurrences.items():
+        seen.sort()
+        rank = sum(text.lower().count(term.lower()) for term in wanted)
+        hit = Hit(
+            heading=heading,
+            snippet=_substring_snippet(" ".join(text.split()), wanted),
+            captures=len(seen),
+            first_captured=seen[0][0],
+            last_captured=seen[-1][0],
+            url=_reader_url(slug, *seen[-1]),
+            first_url=_reader_url(slug, *seen[0]),
+            rank=float(rank),
+        )
+        hits.append((slug, name, hit))
+    hits.sort(key=lambda item: (-item[2].rank, item[1], item[0]))
+    return SearchResults(query, _grouped(hits[:RESULTS]), full_text=False, truncated=truncated)
+
+
+def _substring_snippet(text: str, terms: list[str]) -> SafeString:
+    """About 240 characters around the first match, every match marked."""
+    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+    first = pattern.search(text)
+    at = first.start() if first else 0
+    start, end = max(0, at - _SNIPPET_AROUND), at + _SNIPPET_AROUND
+    window = text[start:end]
+    parts, cursor = [], 0
+    for match in pattern.finditer(window):
+        parts.append(escape(window[cursor : match.start()]))
+        parts.append(f"<mark>{escape(match.group())}</mark>")
+        cursor = match.end()
+    parts.append(escape(window[cursor:]))
+    html = ("… " if start else "") + "".join(parts) + (" …" if end < len(text) else "")
+    return mark_safe(html)  # nosec B308 B703 -- built from escaped pieces
+
+
+def search_categories() -> list[tuple[str, str]]:
+    """(slug, name) of the categories the category filter offers."""
+    from annotations.models import Category
+
+    return list(Category.objects.values_list("slug", "name"))

@@ -1,0 +1,38 @@
+"""The search page: a thin adapter over `policies.search`."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from .search import (
+    FilterError,
+    SearchFilters,
+    clean_query,
+    search_categories,
+    search_sections,
+)
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    """`/search/?q=...`: sections of every capture, grouped by company, with filters."""
+    raw = request.GET.get("q", "")
+    query = clean_query(raw)[0]  # what the page echoes: cleaned and cut to size
+    try:
+        filters, error = SearchFilters.from_params(request.GET), ""
+    except FilterError as exc:
+        filters, error = SearchFilters(), str(exc)
+    results = search_sections(raw, filters) if raw.strip() and not error else None
+    context = {
+        "query": query,
+        "site_query": query,
+        "filters": filters,
+        "form": {name: request.GET.get(name, "")[:100] for name in ("from", "to", "category")},
+        "companies": ", ".join(filters.captures.companies),
+        "error": error,
+        "results": results,
+        "categories": search_categories(),
+    }
+    return render(request, "policies/search.html", context, status=400 if error else 200)
