@@ -8,9 +8,11 @@ For each corpus size (N companies x M captures; the default 100 and 400 x 20 giv
 migrated template, imports the corpus (first pass) and imports it again (re-import: every
 capture already present), each in its own `manage.py import_policies --no-progress` process
 under `/usr/bin/time -v`. It prints the median of the runs for each pass: outcome counts,
-wall seconds, captures per second, the import process's CPU seconds, PostgreSQL's CPU seconds
-(local server only) and the import process's peak RSS, then the memory-flatness ratio between
-the smallest and largest corpus. A 0-file import gives the fixed cost of starting Django.
+wall seconds, captures per second (and the slowest and fastest run), the import process's CPU
+seconds, its backend's CPU seconds (local server only), captures per CPU second of the two
+together (the rate to trust on a busy machine), and the import process's peak RSS; then the
+memory-flatness ratio between the smallest and largest corpus. A 0-file import gives the fixed
+cost of starting Django.
 
 The corpus imitates the Princeton-Leuven one: policies built from sentences, headings, bold
 pseudo-headings and list items of sample_data/corpus-sample; sizes log-normal around a median

@@ -152,7 +152,7 @@ def decode_policy_bytes(data: bytes) -> DecodedText:
         text = _decode_cp1252(payload, exc)
         warnings.append("not valid UTF-8; decoded as Windows-1252")
     else:
-        sample = _mojibake_sample(text)
+        sample = None if text.isascii() else _mojibake_sample(text)
         if sample:
             # Valid UTF-8 that was already garbled upstream: keep the text as it is (it
             # is what the corpus holds) but say so, so nobody takes it for clean text.
@@ -181,7 +181,7 @@ def clean_text(s: str) -> tuple[str, list[str]]:
     if nul_count:
         s = s.replace("\x00", "")
         warnings.append(f"removed {_plural(nul_count, 'NUL byte')}")
-    if _SURROGATE_RE.search(s):
+    if not s.isascii() and _SURROGATE_RE.search(s):  # isascii: a C-speed test for the common case
         s, pair_count = _SURROGATE_PAIR_RE.subn(_join_surrogate_pair, s)
         if pair_count:
             warnings.append(f"joined {_plural(pair_count, 'UTF-16 surrogate pair')}")

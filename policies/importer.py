@@ -32,7 +32,7 @@ from .models import (
     Section,
     Snapshot,
 )
-from .sectioning import page_title, split_sections
+from .sectioning import SectionPart, split_sections_and_title
 from .sources import SourceItem, iter_sources
 
 Outcome = ImportFileResult.Outcome
@@ -102,9 +102,6 @@ class _Parsed:
     header: Header
     body: str
     sha256: str
-    normalized_hash: str
-    word_count: int
-    page_title: str
     warnings: list[str]
 
 
@@ -133,10 +130,9 @@ def parse_item(
         name=item.name,
         header=header,
         body=body,
+        # Only what identifies the capture: titles, hashes and sections are computed later, once
+        # per new text (a re-import or an unchanged capture never pays for them).
         sha256=hashlib.sha256(body.encode("utf-8")).hexdigest(),
-        normalized_hash=normalized_hash(body),
-        word_count=len(body.split()),
-        page_title=page_title(body)[:1000],
         warnings=list(decoded.warnings),
     )
 
@@ -306,7 +302,7 @@ def _write(batch: list[_Parsed | FileReport], run: ImportRun, first_position: in
             captured_at=entry.header.captured_at,
             archive_url=entry.header.archive_url,
             source_url=entry.header.source_url,
-            page_title=entry.page_title,
+            page_title=texts[entry.sha256].page_title,
             text_id=texts[entry.sha256].pk,
             import_run=run,
         )
@@ -345,34 +341,38 @@ def _texts_for(parsed: list[_Parsed]) -> dict[str, PolicyText]:
     wanted = {p.sha256: p for p in parsed}
     found = {
         t.sha256: t
-        for t in PolicyText.objects.filter(sha256__in=wanted.keys()).only("pk", "sha256")
+        for t in PolicyText.objects.filter(sha256__in=wanted.keys()).only(
+            "pk", "sha256", "page_title"
+        )
     }
     missing = [p for sha, p in wanted.items() if sha not in found]
     if not missing:
         return found
-    created = PolicyText.objects.bulk_create(
-        [
+    texts, parts = [], []
+    for p in missing:
+        sections, title = split_sections_and_title(p.body)
+        parts.append(sections)
+        texts.append(
             PolicyText(
                 sha256=p.sha256,
-                normalized_hash=p.normalized_hash,
+                normalized_hash=normalized_hash(p.body),
                 body=p.body,
-                word_count=p.word_count,
+                word_count=len(p.body.split()),
+                page_title=title[:1000],
             )
-            for p in missing
-        ],
-        batch_size=200,
-    )
-    sections = []
-    for text, p in zip(created, missing, strict=True):
+        )
+    created = PolicyText.objects.bulk_create(texts, batch_size=200)
+    rows = []
+    for text, p, sections in zip(created, missing, parts, strict=True):
         found[p.sha256] = text
-        sections.extend(_sections_of(text, p.body))
-    Section.objects.bulk_create(sections, batch_size=1000)
+        rows.extend(_section_rows(text, sections))
+    Section.objects.bulk_create(rows, batch_size=1000)
     return found
 
 
-def _sections_of(text: PolicyText, body: str) -> list[Section]:
+def _section_rows(text: PolicyText, parts: list[SectionPart]) -> list[Section]:
     rows, anchors = [], set()
-    for position, part in enumerate(split_sections(body)):
+    for position, part in enumerate(parts):
         anchor = part.anchor[:200]
         if anchor in anchors:  # truncation can collide; keep anchors unique within the text
             anchor = f"{anchor[:190]}-{position}"

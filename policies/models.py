@@ -74,6 +74,8 @@ class PolicyText(models.Model):
     normalized_hash = models.CharField(max_length=64, db_index=True)
     body = models.TextField()
     word_count = models.PositiveIntegerField()
+    # The body's first "#" heading (the archived page's <title>), copied to each capture.
+    page_title = models.TextField(blank=True, default="")
     # Version of the renderer that produced Section.html; 0 means not rendered yet.
     render_version = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

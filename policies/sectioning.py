@@ -15,7 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["SectionPart", "page_title", "split_sections"]
+__all__ = ["SectionPart", "page_title", "split_sections", "split_sections_and_title"]
 
 _PREAMBLE = "Preamble"
 
@@ -91,14 +91,19 @@ def split_sections(body: str) -> list[SectionPart]:
     whitespace so nothing is lost; it is left out only when the body starts with a boundary.
     Anchors are slugs of the headings, made unique with "-2", "-3"... An empty body gives [].
     """
+    return split_sections_and_title(body)[0]
+
+
+def split_sections_and_title(body: str) -> tuple[list[SectionPart], str]:
+    """`split_sections(body)` and `page_title(body)` from one pass over the body."""
     if not body:
-        return []
-    boundaries, _ = _scan(_split_lines(body))
+        return [], ""
+    boundaries, title = _scan(_split_lines(body))
     if not boundaries or boundaries[0].offset > 0:
         boundaries.insert(0, _Boundary(0, _PREAMBLE, 1))
     ends = [*(boundary.offset for boundary in boundaries[1:]), len(body)]
     anchors = _unique_anchors([boundary.heading for boundary in boundaries])
-    return [
+    parts = [
         SectionPart(
             heading=boundary.heading,
             level=boundary.level,
@@ -107,6 +112,7 @@ def split_sections(body: str) -> list[SectionPart]:
         )
         for boundary, end, anchor in zip(boundaries, ends, anchors, strict=True)
     ]
+    return parts, title or ""
 
 
 def page_title(body: str) -> str:
