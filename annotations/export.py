@@ -320,7 +320,7 @@ def csv_chunks(rows: Iterable[tuple], *, excel: bool = False) -> Iterator[tuple[
 def copy_csv_chunks(queryset: QuerySet, *, excel: bool = False) -> Iterator[tuple[str, int]]:
     """PostgreSQL: the same rows as `csv_chunks(queryset)`, but written by the database
     (COPY (SELECT ...) TO STDOUT WITH (FORMAT CSV)) and streamed as it writes them: about
-    twice the rate of reading rows into Python (docs/benchmarks-export-search.md). The only
+    twice the rate of reading rows into Python (docs/benchmarks.md). The only
     difference in the file: an empty text cell is written "" rather than left empty."""
     yield from itertools.islice(csv_chunks((), excel=excel), 1)  # the header
     statement, params = queryset.query.sql_with_params()

@@ -2,14 +2,14 @@
 # Load test: gunicorn (gthread workers) with production settings on 127.0.0.1, driven by wrk on
 # the main pages and, for scale, on whitenoise serving a static file of the same size as each
 # page in the same run (the physical limit of this machine and server). Writes the results into
-# docs/benchmarks-load.md (between its result markers; the text around them is kept).
+# docs/benchmarks.md (between its result markers; the text around them is kept).
 #
 #   bench/load.sh                                  # 30 s per URL, 16 connections
 #   DURATION=5s bench/load.sh                      # a quick look
 #
 # Settings (environment): DURATION (30s), CONNECTIONS (16), WRK_THREADS (2), WORKERS (2),
 # THREADS (8), LOAD_DATABASE_URL (postgres://postgres@127.0.0.1:5432/palimpsest_load: dropped
-# and recreated, so its name must contain "load"), OUT (docs/benchmarks-load.md).
+# and recreated, so its name must contain "load"), OUT (docs/benchmarks.md).
 # Installs Debian's wrk when it is missing. Only loopback traffic; every wrk run is bounded by
 # DURATION, so the whole script takes about 10 x DURATION plus a minute of setup.
 # Exit status 1 when any page answered anything but 2xx.
@@ -22,7 +22,7 @@ WRK_THREADS=${WRK_THREADS:-2}
 WORKERS=${WORKERS:-2}
 THREADS=${THREADS:-8}
 DB_URL=${LOAD_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/palimpsest_load}
-OUT=${OUT:-docs/benchmarks-load.md}
+OUT=${OUT:-docs/benchmarks.md}
 PY=.venv/bin/python
 HEADER="X-Forwarded-Proto: https"  # as a TLS-terminating proxy sends it; SSL redirect stays on
 

@@ -1,6 +1,6 @@
-"""Turn bench/load.sh's wrk results into the Markdown table of docs/benchmarks-load.md.
+"""Turn bench/load.sh's wrk results into the Markdown table of docs/benchmarks.md.
 
-    .venv/bin/python bench/load_report.py RESULTS.tsv --out docs/benchmarks-load.md [...]
+    .venv/bin/python bench/load_report.py RESULTS.tsv --out docs/benchmarks.md [...]
 
 RESULTS.tsv has one line per page: label, path, bytes, then the JSON line bench/wrk_report.lua
 printed for the page and for its same-size static twin. The results replace what lies between
