@@ -126,6 +126,19 @@ def create_tag(request: TagRequest, user) -> tuple[Annotation, bool]:
     return annotation, True
 
 
+def _locked(annotation_id: int, version: int) -> Annotation:
+    """The tag, locked for this transaction, if it is still at `version`; else Conflict."""
+    annotation = (
+        Annotation.objects.select_for_update()
+        .select_related("category")
+        .filter(pk=annotation_id)
+        .first()
+    )
+    if annotation is None or annotation.version != version:
+        raise Conflict(annotation)
+    return annotation
+
+
 def _check_can_change(annotation: Annotation, user) -> None:
     if annotation.annotator_id != user.pk and not has_role(user, CURATOR):
         raise NotAllowed("Only the tag's author or a curator can change it.")
@@ -134,13 +147,7 @@ def _check_can_change(annotation: Annotation, user) -> None:
 def update_tag(annotation_id: int, user, version: int, **changes) -> Annotation:
     """Change category, attributes or note. Raises Conflict if `version` is not current."""
     with transaction.atomic():
-        annotation = (
-            Annotation.objects.select_for_update()
-            .select_related("category")
-            .filter(pk=annotation_id)
-        ).first()
-        if annotation is None or annotation.version != version:
-            raise Conflict(annotation)
+        annotation = _locked(annotation_id, version)
         _check_can_change(annotation, user)
         before = snapshot_state(annotation)
         for field, value in changes.items():
@@ -157,14 +164,7 @@ def update_tag(annotation_id: int, user, version: int, **changes) -> Annotation:
 def delete_tag(annotation_id: int, user, version: int) -> None:
     """Remove a tag and the copies that follow it."""
     with transaction.atomic():
-        annotation = (
-            Annotation.objects.select_for_update()
-            .select_related("category")
-            .filter(pk=annotation_id)
-            .first()
-        )
-        if annotation is None or annotation.version != version:
-            raise Conflict(annotation)
+        annotation = _locked(annotation_id, version)
         _check_can_change(annotation, user)
         before = snapshot_state(annotation)
         origin = annotation.origin
@@ -179,14 +179,7 @@ def review_tag(annotation_id: int, user, version: int, action: str, category=Non
     if action not in {"confirm", "dismiss", "retag"}:
         raise TaggingError("action must be confirm, dismiss or retag")
     with transaction.atomic():
-        annotation = (
-            Annotation.objects.select_for_update()
-            .select_related("category")
-            .filter(pk=annotation_id)
-            .first()
-        )
-        if annotation is None or annotation.version != version:
-            raise Conflict(annotation)
+        annotation = _locked(annotation_id, version)
         before = snapshot_state(annotation)
         if action == "dismiss":
             annotation.status = Annotation.Status.DISMISSED

@@ -21,17 +21,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchdb import recreate_database  # noqa: E402 (bench/ is the script's folder)
+
 DB_NAME = "palimpsest_bench_pages"
-
-
-def _recreate_database(base_url: str) -> str:
-    import psycopg
-
-    admin_url = base_url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-    return base_url.rsplit("/", 1)[0] + f"/{DB_NAME}"
 
 
 def _synthetic_pair(folder: Path) -> None:
@@ -76,7 +69,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=21)
     args = parser.parse_args()
     os.environ.update(
-        DATABASE_URL=_recreate_database(args.database_url),
+        DATABASE_URL=recreate_database(args.database_url, DB_NAME),
         DJANGO_SETTINGS_MODULE="config.settings",
         SECURE_SSL_REDIRECT="0",
         ALLOWED_HOSTS="testserver",
