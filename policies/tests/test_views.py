@@ -316,3 +316,14 @@ def test_snapshot_sections_property_gives_the_body_back():
     assert "".join(s.body for s in snapshot.sections) == text.body
     assert [s.heading for s in snapshot.sections] == ["Preamble", "A", "Bold heading"]
     assert Snapshot.objects.get().sections.count() == 3
+
+
+def test_home_paginates_and_keeps_the_filter_and_sort(client):
+    for n in range(55):
+        make_company(slug=f"p{n:02d}.example")
+    html = client.get("/", {"q": "example", "sort": "name"}).content.decode()
+    assert "Page 1 of 2" in html
+    assert 'href="?q=example&amp;sort=name&amp;page=2"' in html
+    second = client.get("/", {"q": "example", "sort": "name", "page": 2}).content.decode()
+    assert "p54.example" in second
+    assert "p00.example" not in second
