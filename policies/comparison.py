@@ -7,6 +7,7 @@ answers in a fixed number of queries however many captures a history page shows.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import defaultdict
 from html import escape
 
@@ -17,14 +18,14 @@ from .models import PolicyText, Section, TextComparison
 from .rendering import plain_text
 
 # Bump when diffing's output changes, so cached comparisons are recomputed.
-ENGINE_VERSION = 2
+ENGINE_VERSION = 3
 
 
 def section_plain_text(section: Section) -> str:
     """The section's readable text without its heading (the heading is aligned separately)."""
     text = plain_text(section.body).strip()
     heading = section.heading.strip()
-    if section.position and heading and text.startswith(heading):
+    if section.level > 1 and heading and text.startswith(heading):  # level 1: the preamble
         text = text[len(heading) :].lstrip()
     return text
 
@@ -122,18 +123,50 @@ class DisplayRow:
 
     @property
     def old_html(self) -> str:
-        return parts_html(self.row.old_parts, "del")
+        return parts_html(self.row.old_parts, "del", fold=self.row.kind == "changed")
 
     @property
     def new_html(self) -> str:
-        return parts_html(self.row.new_parts, "ins")
+        return parts_html(self.row.new_parts, "ins", fold=self.row.kind == "changed")
 
 
-def parts_html(parts: list[tuple[str, str]], mark: str) -> str:
+_PARAGRAPH_BREAK = re.compile(r"(\n\s*\n)")
+
+
+def parts_html(parts: list[tuple[str, str]], mark: str, *, fold: bool = False) -> str:
     """Escaped text with the changed parts in <del> or <ins>. Built here rather than in a
-    template loop: a 50,000-word comparison has thousands of parts."""
-    return "".join(
-        escape(text) if op == "equal" else f"<{mark}>{escape(text)}</{mark}>" for op, text in parts
+    template loop: a 50,000-word comparison has thousands of parts.
+
+    With `fold`, a long unchanged stretch keeps one paragraph of context next to each change
+    and folds the rest into a <details> element (the text is all there, one click away).
+    """
+    out = []
+    for i, (op, text) in enumerate(parts):
+        if op != "equal":
+            if text:  # an empty change marks where the other side changed
+                out.append(f"<{mark}>{escape(text)}</{mark}>")
+        elif fold:
+            out.append(_folded(text, keep_start=i > 0, keep_end=i < len(parts) - 1))
+        else:
+            out.append(escape(text))
+    return "".join(out)
+
+
+def _folded(text: str, *, keep_start: bool, keep_end: bool) -> str:
+    pieces = _PARAGRAPH_BREAK.split(text)  # paragraph, break, paragraph, ...
+    paragraphs = (len(pieces) + 1) // 2
+    head, tail = (2 if keep_start else 0), (2 if keep_end else 0)  # pieces: text and its break
+    hidden = paragraphs - head // 2 - tail // 2
+    if hidden < 2:
+        return escape(text)
+    start, end = head, len(pieces) - tail
+    label = f"{hidden} unchanged paragraphs"
+    return (
+        escape("".join(pieces[:start]))
+        + f'<details class="fold"><summary>{label}</summary>'
+        + escape("".join(pieces[start:end]))
+        + "</details>"
+        + escape("".join(pieces[end:]))
     )
 
 

@@ -737,15 +737,22 @@ def _compare(old: tuple[str, str], new: tuple[str, str]) -> AlignedRow:
 def _sided_segments(
     old_tokens: list[str], new_tokens: list[str], ops: list[_Op]
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """Left and right parts, each side with its own text (equal words may differ in spacing)."""
+    """Left and right parts, each side with its own text (equal words may differ in spacing).
+
+    Both sides get a part for every change, empty on the side where nothing was removed or
+    added, so the n-th unchanged part on the left faces the n-th on the right.
+    """
     old_parts: list[tuple[str, str]] = []
     new_parts: list[tuple[str, str]] = []
     a = b = 0
     for is_equal, a_len, b_len in ops:
-        if a_len:
-            old_parts.append((EQUAL if is_equal else DELETE, "".join(old_tokens[a : a + a_len])))
-        if b_len:
-            new_parts.append((EQUAL if is_equal else INSERT, "".join(new_tokens[b : b + b_len])))
+        old_text, new_text = "".join(old_tokens[a : a + a_len]), "".join(new_tokens[b : b + b_len])
+        if is_equal:
+            old_parts.append((EQUAL, old_text))
+            new_parts.append((EQUAL, new_text))
+        elif a_len or b_len:
+            old_parts.append((DELETE, old_text))
+            new_parts.append((INSERT, new_text))
         a += a_len
         b += b_len
     return _merge_parts(old_parts), _merge_parts(new_parts)

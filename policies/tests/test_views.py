@@ -327,3 +327,16 @@ def test_home_paginates_and_keeps_the_filter_and_sort(client):
     second = client.get("/", {"q": "example", "sort": "name", "page": 2}).content.decode()
     assert "p54.example" in second
     assert "p00.example" not in second
+
+
+def test_compare_folds_long_unchanged_stretches_inside_a_changed_section(client):
+    company = make_company(slug="fold.example")
+    paragraphs = [f"Paragraph {n} says something of its own." for n in range(8)]
+    old = "## Terms\n\n" + "\n\n".join(paragraphs) + "\n"
+    new = old.replace("Paragraph 6 says", "Paragraph 6 now says")
+    make_snapshot(company, captured_at=datetime(2015, 1, 1, tzinfo=UTC), body=old)
+    make_snapshot(company, captured_at=datetime(2016, 1, 1, tzinfo=UTC), body=new)
+    html = client.get("/companies/fold.example/compare/2015-01-01...2016-01-01/").content.decode()
+    assert html.count("<summary>6 unchanged paragraphs</summary>") == 2  # left and right
+    assert "<ins>now </ins>" in html
+    assert "Paragraph 0 says" in html  # folded text is still in the page
