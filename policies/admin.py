@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import Count
 
 from .companies import MergeConflict, merge_companies
 from .models import Company, Domain, ImportFileResult, ImportRun, PolicyText, Section, Snapshot
@@ -16,17 +15,11 @@ class DomainInline(admin.TabularInline):
 
 @admin.register(Company)
 class CompanyAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "capture_count"]
+    list_display = ["name", "slug", "capture_count", "first_capture", "last_capture"]
+    readonly_fields = ["capture_count", "first_capture", "last_capture"]
     search_fields = ["name", "slug", "domains__name"]
     inlines = [DomainInline]
     actions = ["merge_selected"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(capture_count=Count("snapshots"))
-
-    @admin.display(ordering="capture_count", description="captures")
-    def capture_count(self, obj: Company) -> int:
-        return obj.capture_count
 
     @admin.action(description="Merge selected companies into the oldest one")
     def merge_selected(self, request, queryset) -> None:
@@ -62,6 +55,17 @@ class SnapshotAdmin(admin.ModelAdmin):
     list_select_related = ["company", "domain", "text", "import_run"]
     raw_id_fields = ["text", "import_run", "company", "domain"]
     readonly_fields = ["created_at"]
+
+    def delete_model(self, request, obj: Snapshot) -> None:
+        super().delete_model(request, obj)
+        Company.objects.refresh_capture_stats([obj.company_id])
+        Snapshot.objects.refresh_unchanged_flags([obj.company_id])
+
+    def delete_queryset(self, request, queryset) -> None:
+        company_ids = list(queryset.values_list("company_id", flat=True).distinct())
+        super().delete_queryset(request, queryset)
+        Company.objects.refresh_capture_stats(company_ids)
+        Snapshot.objects.refresh_unchanged_flags(company_ids)
 
     @admin.display(ordering="text__word_count")
     def word_count(self, obj: Snapshot) -> int:

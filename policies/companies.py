@@ -44,4 +44,5 @@ def merge_companies(target: Company, others: list[Company]) -> int:
         Domain.objects.filter(company__in=others).update(company=target)
         Company.objects.filter(pk__in=[c.pk for c in others]).delete()
         Snapshot.objects.refresh_unchanged_flags([target.pk])
+        Company.objects.refresh_capture_stats([target.pk])
     return moved

@@ -312,6 +312,7 @@ def _write(batch: list[_Parsed | FileReport], run: ImportRun, first_position: in
     if created:
         company_ids = sorted({s.company_id for s in created})
         Snapshot.objects.refresh_unchanged_flags(company_ids)
+        Company.objects.refresh_capture_stats(company_ids)
         unchanged = set(
             Snapshot.objects.filter(pk__in=[s.pk for s in created], unchanged=True).values_list(
                 "pk", flat=True

@@ -30,7 +30,7 @@ PAGE_SIZE = 50
 
 
 def _companies_for_list(query: str, sort: str):
-    companies = Company.objects.with_capture_stats()
+    companies = Company.objects.all()
     if query:
         companies = companies.filter(
             Q(name__icontains=query)

@@ -68,7 +68,7 @@ def make_snapshot(company: Company | None = None, **overrides) -> Snapshot:
     when = overrides.pop("captured_at", datetime(2015, 6, 1, 12, 0, tzinfo=UTC))
     body = overrides.pop("body", None)
     text = overrides.pop("text", None) or (make_text(body) if body else make_text())
-    return Snapshot.objects.create(
+    snapshot = Snapshot.objects.create(
         company=company,
         domain=overrides.pop("domain", None) or company.domains.first(),
         captured_at=when,
@@ -79,3 +79,5 @@ def make_snapshot(company: Company | None = None, **overrides) -> Snapshot:
         text=text,
         **overrides,
     )
+    Company.objects.refresh_capture_stats([company.pk])
+    return snapshot

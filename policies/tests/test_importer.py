@@ -403,3 +403,36 @@ def test_section_level_is_checked_by_the_database():
     text = make_text()
     with pytest.raises(IntegrityError), transaction.atomic():
         text.sections.create(position=99, heading="x", level=9, body="x", anchor="lvl")
+
+
+def test_import_keeps_company_capture_stats(sample_dir):
+    run_command(str(sample_dir / "seeds"))
+    livejournal = Company.objects.get(slug="livejournal.com")
+    assert livejournal.capture_count == 2
+    assert livejournal.first_capture == datetime(2004, 12, 31, 6, 31, 19, tzinfo=UTC)
+    assert livejournal.last_capture == datetime(2005, 6, 22, 4, 34, 45, tzinfo=UTC)
+    run_command(str(sample_dir / "corpus-sample"))
+    livejournal.refresh_from_db()
+    assert livejournal.capture_count == 4
+    assert livejournal.last_capture.year == 2017
+
+
+def test_merge_recounts_the_target_company():
+    a = make_company(slug="one.example")
+    b = make_company(slug="two.example")
+    make_snapshot(a, captured_at=datetime(2018, 1, 1, tzinfo=UTC))
+    make_snapshot(b, captured_at=datetime(2019, 1, 1, tzinfo=UTC))
+    merge_companies(a, [b])
+    a.refresh_from_db()
+    assert (a.capture_count, a.last_capture.year) == (2, 2019)
+
+
+def test_deleting_a_capture_in_the_admin_recounts_its_company(admin_client):
+    company = make_company(slug="gone.example")
+    first = make_snapshot(company, captured_at=datetime(2018, 1, 1, tzinfo=UTC))
+    make_snapshot(company, captured_at=datetime(2019, 1, 1, tzinfo=UTC))
+    response = admin_client.post(f"/admin/policies/snapshot/{first.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    company.refresh_from_db()
+    assert (company.capture_count, company.first_capture.year) == (1, 2019)
+    assert Snapshot.objects.get(company=company).unchanged is False
