@@ -36,12 +36,16 @@ def _timed(fn, runs: int) -> list[float]:
     return times
 
 
-def _report(label: str, times: list[float], goal_ms: float) -> None:
+def _report(label: str, times: list[float], goal_ms: float | None = None) -> None:
     times = sorted(times)
     p50 = statistics.median(times)
     p90 = times[int(len(times) * 0.9) - 1] if len(times) >= 10 else times[-1]
-    verdict = "meets" if p50 <= goal_ms else "MISSES"
-    print(f"{label:<58} p50 {p50:7.1f} ms  p90 {p90:7.1f} ms  goal {goal_ms:.0f} ms ({verdict})")
+    goal = (
+        ""
+        if goal_ms is None
+        else f"  goal {goal_ms:.0f} ms ({'meets' if p50 <= goal_ms else 'MISSES'})"
+    )
+    print(f"{label:<58} p50 {p50:7.1f} ms  p90 {p90:7.1f} ms{goal}")
 
 
 def main() -> None:
@@ -137,8 +141,8 @@ def main() -> None:
             import_paths([sub])
             sink.append((time.perf_counter() - start) * 1000)
     carried = Snapshot.objects.filter(company=thousand).latest().annotations.count()
-    _report("import one capture, company without tags", times_without, 1e9)
-    _report(f"import one capture, company with 1,000 tags ({carried} carried)", times_with, 1e9)
+    _report("import one capture, company without tags", times_without)
+    _report(f"import one capture, company with 1,000 tags ({carried} carried)", times_with)
     added = statistics.median(times_with) - statistics.median(times_without)
     print(f"{'  added by lineage (difference of medians)':<58} {added:7.1f} ms  goal 50 ms")
 
