@@ -80,9 +80,7 @@ class AnnotationQuerySet(models.QuerySet):
         return self.exclude(status=Annotation.Status.DISMISSED)
 
     def for_reader(self) -> AnnotationQuerySet:
-        return self.shown().select_related(
-            "category", "annotator", "origin__snapshot", "origin__annotator"
-        )
+        return self.shown().select_related("category", "annotator", "origin__snapshot")
 
 
 class Annotation(models.Model):

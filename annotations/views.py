@@ -114,8 +114,17 @@ def tag_create(request: HttpRequest) -> HttpResponse:
             request.user,
         )
     except TaggingError as exc:
-        return _message(request, f"Not tagged: {exc}", 400)
+        return _refused(request, exc, "Not tagged")
     return _section_response(request, snapshot, section, f"tag-{tag.pk}")
+
+
+def _refused(request: HttpRequest, exc: Exception, what: str) -> HttpResponse:
+    """The answer to a tagging function's refusal: 409 with the tag's state, 403, or 400."""
+    if isinstance(exc, Conflict):
+        return _conflict(request, exc)
+    if isinstance(exc, NotAllowed):
+        return _message(request, str(exc), 403)
+    return _message(request, f"{what}: {exc}", 400)
 
 
 def _conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
@@ -177,12 +186,8 @@ def tag_edit(request: HttpRequest, pk: int) -> HttpResponse:
             note=data["note"],
             attributes=attributes,
         )
-    except Conflict as exc:
-        return _conflict(request, exc)
-    except NotAllowed as exc:
-        return _message(request, str(exc), 403)
-    except TaggingError as exc:
-        return _message(request, f"Not changed: {exc}", 400)
+    except (Conflict, NotAllowed, TaggingError) as exc:
+        return _refused(request, exc, "Not changed")
     return _section_response(request, tag.snapshot, tag.section, f"tag-{pk}")
 
 
@@ -195,10 +200,8 @@ def tag_delete(request: HttpRequest, pk: int) -> HttpResponse:
         return _message(request, "Not removed: the form was incomplete.", 400)
     try:
         delete_tag(pk, request.user, form.cleaned_data["version"])
-    except Conflict as exc:
-        return _conflict(request, exc)
-    except NotAllowed as exc:
-        return _message(request, str(exc), 403)
+    except (Conflict, NotAllowed) as exc:
+        return _refused(request, exc, "Not removed")
     return _section_response(request, tag.snapshot, tag.section, tag.section.anchor)
 
 
@@ -232,10 +235,8 @@ def review_action(request: HttpRequest, pk: int) -> HttpResponse:
         review_tag(
             pk, request.user, form.cleaned_data["version"], request.POST.get("action", ""), category
         )
-    except Conflict as exc:
-        return _conflict(request, exc)
-    except TaggingError as exc:
-        return _message(request, f"Not reviewed: {exc}", 400)
+    except (Conflict, TaggingError) as exc:
+        return _refused(request, exc, "Not reviewed")
     if request.htmx:
         return HttpResponse("")  # the reviewed item disappears from the queue
     return redirect("review_list")

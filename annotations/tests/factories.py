@@ -9,9 +9,11 @@ from annotations.tagging import TagRequest, create_tag
 from policies.models import Snapshot
 from policies.reader import rendered_sections
 
+PASSWORD = "a-long-test-password"
+
 
 def make_user(username: str = "rita", *roles: str, **overrides) -> User:
-    user = User.objects.create_user(username=username, password="a-long-test-password", **overrides)
+    user = User.objects.create_user(username=username, password=PASSWORD, **overrides)
     if roles:
         user.groups.add(*Group.objects.filter(name__in=roles))
     return user

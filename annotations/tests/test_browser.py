@@ -12,21 +12,19 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from playwright.sync_api import Page, expect
 
-from annotations.models import Annotation, Attribute, AttributeValue, Category
-from annotations.roles import ALL_ROLES, REVIEWER
-from annotations.taxonomy import OPP115, install_taxonomy, read_taxonomy
+from annotations.models import Annotation
+from annotations.roles import REVIEWER
 from policies.importer import import_paths
 from policies.models import Snapshot
+from policies.tests.browser import restore_migrated_rows, sign_in
 from policies.tests.factories import write_policy
 
 from .factories import make_user, tag_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "a-long-test-password"
 COMPANY = "tagco.example"
 FIRST, SECOND = "2019-01-01", "2020-01-01"
 
@@ -55,22 +53,11 @@ BODY = f"""# Tagco privacy policy
 @pytest.fixture
 def captures(tmp_path) -> list[Snapshot]:
     """Two captures of one company; the roles and taxonomy come back after other tests' flushes."""
-    # Transactional tests empty every table afterwards, including the rows migrations created.
-    for name in ALL_ROLES:
-        Group.objects.get_or_create(name=name)
-    install_taxonomy(read_taxonomy(OPP115), Category, Attribute, AttributeValue)
+    restore_migrated_rows()
     write_policy(tmp_path, COMPANY, "20190101000000", BODY)
     write_policy(tmp_path, COMPANY, "20200101000000", BODY.replace("thirty", "ninety"))
     assert import_paths([tmp_path]).new == 2
     return list(Snapshot.objects.order_by("captured_at"))
-
-
-def _sign_in(page: Page, username: str) -> None:
-    page.goto(page.base_url + "/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator(".who")).to_have_text(username)
 
 
 def _reader(page: Page, day: str) -> None:
@@ -148,7 +135,7 @@ def test_reviewer_tags_by_click_key_and_selection_and_the_tags_follow_the_clause
     page, captures, screenshot_dir
 ):
     make_user("rev", REVIEWER)
-    _sign_in(page, "rev")
+    sign_in(page, "rev")
     posts = _record_posts(page)
     _reader(page, FIRST)
     picker = page.locator("#tag-picker")
@@ -252,7 +239,7 @@ def test_reviewer_changes_and_removes_a_tag_from_the_tag_list(page, captures, sc
     reviewer = make_user("rev", REVIEWER)
     tag_text(captures[0], SELL, reviewer, slug="other")
     tag_text(captures[0], ENCRYPT, reviewer, slug="data-security")
-    _sign_in(page, "rev")
+    sign_in(page, "rev")
     posts = _record_posts(page)
     _reader(page, FIRST)
 

@@ -13,21 +13,17 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
-from django.test import override_settings
 from django.urls import NoReverseMatch, reverse
 from playwright.sync_api import Page, expect
-from pytest_django.live_server_helper import LiveServer
 
-from annotations.models import Attribute, AttributeValue, Category
 from annotations.roles import ALL_ROLES
-from annotations.taxonomy import OPP115, install_taxonomy, read_taxonomy
-from annotations.tests.factories import make_user, tag_text
+from annotations.tests.factories import PASSWORD, make_user, tag_text
 from policies.importer import import_paths
 from policies.models import Snapshot
+from policies.tests.browser import restore_migrated_rows
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "a-long-test-password"
 FILES = ["psiphon3.com_2018-05-18.md", "psiphon3.com_2018-07-21.md"]
 COMPANY = "psiphon3.com"
 
@@ -53,15 +49,6 @@ MAIN_PAGES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def live_server(django_db_setup):
-    """A live server without the HTTPS redirect (see policies/tests/test_browser.py)."""
-    with override_settings(SECURE_SSL_REDIRECT=False):
-        server = LiveServer("localhost")
-        yield server
-        server.stop()
-
-
 def _existing_pages() -> list[str]:
     paths = []
     for name, kwargs, query in MAIN_PAGES:
@@ -83,10 +70,7 @@ def test_signed_in_pages_break_no_content_security_policy(page, sample_dir, tmp_
     for name in FILES:
         shutil.copy(Path(sample_dir) / "corpus-sample" / name, corpus / name)
     import_paths([corpus])
-    # Transactional tests empty every table afterwards, the migrations' rows included.
-    for name in ALL_ROLES:
-        Group.objects.get_or_create(name=name)
-    install_taxonomy(read_taxonomy(OPP115), Category, Attribute, AttributeValue)
+    restore_migrated_rows()
     member = make_user("member", is_staff=True)
     member.groups.add(*Group.objects.filter(name__in=ALL_ROLES))
     newest = Snapshot.objects.order_by("captured_at").last()

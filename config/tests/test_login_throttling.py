@@ -12,11 +12,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.urls import reverse
 
-from annotations.tests.factories import make_user
+from annotations.tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
-
-PASSWORD = "a-long-test-password"  # what annotations.tests.factories.make_user sets
 
 
 def _sign_in(client, username: str, password: str, address: str = "203.0.113.7", **headers):

@@ -16,17 +16,16 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group
 from django.tasks import task_backends
 from playwright.sync_api import Page, expect
 
-from annotations.roles import ALL_ROLES, IMPORTER
+from annotations.roles import IMPORTER
 from annotations.tests.factories import make_user
 from policies.models import ImportFileResult, ImportRun, Snapshot
+from policies.tests.browser import restore_migrated_rows, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "a-long-test-password"
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 
@@ -36,9 +35,7 @@ def importer(settings, tmp_path) -> str:
     settings.TASKS = IMMEDIATE
     settings.MEDIA_ROOT = tmp_path / "media"
     assert type(task_backends["default"]).__name__ == "ImmediateBackend"
-    # Transactional tests empty every table afterwards, including the groups migrations made.
-    for name in ALL_ROLES:
-        Group.objects.get_or_create(name=name)
+    restore_migrated_rows()
     make_user("ida", IMPORTER)
     return "ida"
 
@@ -48,14 +45,6 @@ def _zip(path: Path, files: dict[str, bytes]) -> Path:
         for name, data in files.items():
             archive.writestr(name, data)
     return path
-
-
-def _sign_in(page: Page, username: str) -> None:
-    page.goto(page.base_url + "/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator(".who")).to_have_text(username)
 
 
 def _upload(page: Page, archive: Path) -> None:
@@ -95,7 +84,7 @@ def test_importer_uploads_a_zip_and_reads_the_report(
     seeds = sorted((sample_dir / "seeds").iterdir())
     assert len(seeds) == 5
     archive = _zip(tmp_path / "seeds.zip", {p.name: p.read_bytes() for p in seeds})
-    _sign_in(page, importer)
+    sign_in(page, importer)
 
     _upload(page, archive)
     page.screenshot(path=screenshot_dir / "import-new.png", full_page=True)
@@ -148,7 +137,7 @@ def test_a_failed_file_is_reported_first_with_its_reason(page, importer, sample_
     good = sorted((sample_dir / "seeds").iterdir())[0]
     # The bad file comes second in the archive; the report still lists it first.
     archive = _zip(tmp_path / "mixed.zip", {good.name: good.read_bytes(), "empty.md": b""})
-    _sign_in(page, importer)
+    sign_in(page, importer)
 
     _upload(page, archive)
     page.locator("#start-import").click()
