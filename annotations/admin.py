@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from .models import Annotation, AnnotationEvent, Attribute, AttributeValue, Category, LineageEvent
+from annotations.models import (
+    Annotation,
+    AnnotationEvent,
+    Attribute,
+    AttributeValue,
+    Category,
+    LineageEvent,
+)
 
 
 @admin.register(Category)

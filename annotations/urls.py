@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from . import export_views, views
+from annotations.exports import views as export_views
+from annotations.tagging import views
 
 urlpatterns = [
     path("annotations/", views.tag_create, name="tag_create"),

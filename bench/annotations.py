@@ -67,7 +67,7 @@ def main() -> None:
 
     from annotations.roles import REVIEWER
     from annotations.tests.factories import make_user, tag_text
-    from policies.importer import import_paths
+    from policies.importing.importer import import_paths
     from policies.models import Snapshot
     from policies.tests.factories import make_company, make_snapshot, write_policy
 

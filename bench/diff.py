@@ -1,4 +1,4 @@
-"""Benchmark the diff engines and policies.diffing on synthetic and sample captures.
+"""Benchmark the diff engines and policies.comparing.diffing on synthetic and sample captures.
 
     .venv/bin/python bench/diff.py [--runs N] [--quick] [--case NAME]
 
@@ -7,7 +7,7 @@ rewrites (new text under new headings; the 20k one in ~1,300 one-sentence sectio
 with half the paragraphs rewritten, the 34k-word live.com sample against a 5%-edited copy,
 and three real histories from sample_data (psiphon3.com's partial rewrite with moved and renamed
 sections, liveperson.com's and livejournal.com's complete rewrites). For each case it times, as
-the median of N runs: the raw engines on the same word tokens policies.diffing uses
+the median of N runs: the raw engines on the same word tokens policies.comparing.diffing uses
 (diff-match-patch, rapidfuzz Indel opcodes, difflib), then `diff_words` on the whole texts, the
 Markdown-to-sections step (split_sections + plain_text), and `diff_sections` on those sections.
 Texts are generated from a fixed seed, so runs compare like with like.
@@ -33,11 +33,11 @@ sys.path.insert(0, str(ROOT))
 import fast_diff_match_patch  # noqa: E402
 from rapidfuzz.distance import Indel  # noqa: E402
 
-from policies import diffing  # noqa: E402
-from policies.rendering import plain_text  # noqa: E402
+from policies.comparing import diffing  # noqa: E402
+from policies.reading.rendering import plain_text  # noqa: E402
 
 try:
-    from policies.sectioning import split_sections
+    from policies.reading.sectioning import split_sections
 except ImportError:  # the sectioning module is being written alongside; fall back to "## "
     split_sections = None
 

@@ -11,7 +11,7 @@ note. Then, R times each (median reported), every one in its own process under
 `/usr/bin/time -v` (wall time and peak RSS of that process):
 
 - `manage.py export_annotations --format csv --output FILE --no-progress`, the documented
-  command, which streams `annotations.export.export_chunks` (the same code as the download
+  command, which streams `annotations.exports.export.export_chunks` (the same code as the download
   URL) from a `.iterator()` cursor through `csv.writer`;
 - the same command with a filter that matches nothing: the fixed cost of starting Django, which
   is subtracted to give the streaming rate;
@@ -225,7 +225,7 @@ def first_rows(url: str) -> None:
     import django
 
     django.setup()
-    from annotations.export import ExportFilters, export_chunks
+    from annotations.exports.export import ExportFilters, export_chunks
 
     started, first = time.perf_counter(), []
     for _ in export_chunks(

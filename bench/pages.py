@@ -81,7 +81,7 @@ def main() -> None:
     django.setup()
     from django.test import Client
 
-    from policies.importer import import_paths
+    from policies.importing.importer import import_paths
 
     folder = Path(tempfile.mkdtemp())
     _synthetic_pair(folder)

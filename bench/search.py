@@ -1,4 +1,4 @@
-"""Benchmark search (`policies.search.search_sections`) over 100,000 synthetic captures.
+"""Benchmark search (`policies.searching.search.search_sections`) over 100,000 synthetic captures.
 
     .venv/bin/python bench/search.py [--companies N] [--captures M] [--queries Q] [--runs R]
         [--seed S] [--database-url URL] [--keep] [--reuse]
@@ -8,7 +8,7 @@ Creates a dedicated PostgreSQL database (default palimpsest_bench_search; its na
 and loads N companies x M captures (default 2,000 x 50 = 100,000) generated like
 bench/import.py's corpus: policies built from the sample corpus's sentences and headings,
 median 1,300 words, 70% of consecutive captures identical, 25% revised, 5% rewritten; each
-distinct text is cut into sections by `policies.sectioning` as the importer does. Rows go in
+distinct text is cut into sections by `policies.reading.sectioning` as the importer does. Rows go in
 with COPY. The sections are also copied into a table with the same columns and indexes but no
 search vector, to measure what the stored vector costs on writing.
 
@@ -68,9 +68,9 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 
-from policies.importer import normalized_hash  # noqa: E402
-from policies.search import CaptureFilters, SearchFilters, search_sections  # noqa: E402
-from policies.sectioning import split_sections  # noqa: E402
+from policies.importing.importer import normalized_hash  # noqa: E402
+from policies.reading.sectioning import split_sections  # noqa: E402
+from policies.searching.search import CaptureFilters, SearchFilters, search_sections  # noqa: E402
 
 
 def _bench_module(name: str):

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
-from .companies import MergeConflict, merge_companies
-from .models import Company, Domain, ImportFileResult, ImportRun, PolicyText, Section, Snapshot
+from policies.companies import MergeConflict, merge_companies
+from policies.models import (
+    Company,
+    Domain,
+    ImportFileResult,
+    ImportRun,
+    PolicyText,
+    Section,
+    Snapshot,
+)
 
 
 class DomainInline(admin.TabularInline):

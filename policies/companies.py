@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from .models import Company, Domain, Snapshot
+from policies.models import Company, Domain, Snapshot
 
 
 class MergeConflict(Exception):

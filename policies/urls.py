@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.urls import path, re_path, register_converter
 
-from . import import_views, search_views, views
+from policies.importing import views as import_views
+from policies.reading import views
+from policies.searching import views as search_views
 
 CAPTURE = r"\d{4}-\d{2}-\d{2}|\d{14}"
 # A company slug is a domain as written: anything but "/" and control characters (a NUL byte

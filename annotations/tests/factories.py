@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.contrib.auth.models import Group, User
 
 from annotations.models import Category
-from annotations.tagging import TagRequest, create_tag
+from annotations.tagging.tags import TagRequest, create_tag
 from policies.models import Snapshot
-from policies.reader import rendered_sections
+from policies.reading.reader import rendered_sections
 
 PASSWORD = "a-long-test-password"
 

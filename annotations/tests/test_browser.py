@@ -16,12 +16,11 @@ from playwright.sync_api import Page, expect
 
 from annotations.models import Annotation
 from annotations.roles import REVIEWER
-from policies.importer import import_paths
+from annotations.tests.factories import make_user, tag_text
+from policies.importing.importer import import_paths
 from policies.models import Snapshot
 from policies.tests.browser import restore_migrated_rows, sign_in
 from policies.tests.factories import write_policy
-
-from .factories import make_user, tag_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

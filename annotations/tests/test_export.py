@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
-from annotations.export import (
+from annotations.exports.export import (
     CSV_COLUMNS,
     ExportFilters,
     _csv_fields,
@@ -22,12 +22,11 @@ from annotations.export import (
 )
 from annotations.models import Annotation, Category, LineageEvent
 from annotations.roles import CURATOR, IMPORTER, RESEARCHER, REVIEWER
-from annotations.tagging import review_tag
-from policies.importer import import_paths
+from annotations.tagging.tags import review_tag
+from annotations.tests.factories import make_user, tag_text
+from policies.importing.importer import import_paths
 from policies.models import Snapshot
 from policies.tests.factories import make_company, make_snapshot
-
-from .factories import make_user, tag_text
 
 pytestmark = pytest.mark.django_db
 

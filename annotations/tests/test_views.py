@@ -11,11 +11,10 @@ from django.urls import reverse
 
 from annotations.models import Annotation
 from annotations.roles import CURATOR, IMPORTER, RESEARCHER, REVIEWER
-from policies.reader import rendered_sections
+from annotations.tests.factories import make_user, tag_text
+from annotations.tests.test_lineage import RETENTION, SHARING, V1, V2, V3
+from policies.reading.reader import rendered_sections
 from policies.tests.factories import make_company, make_snapshot
-
-from .factories import make_user, tag_text
-from .test_lineage import RETENTION, SHARING, V1, V2, V3
 
 pytestmark = pytest.mark.django_db
 

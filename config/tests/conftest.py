@@ -9,10 +9,9 @@ from django.contrib.auth.models import User
 
 from annotations.roles import CURATOR, IMPORTER, RESEARCHER, REVIEWER
 from annotations.tests.factories import make_user, tag_text
+from config.tests.routes import SiteData
 from policies.models import ImportRun
 from policies.tests.factories import make_company, make_snapshot
-
-from .routes import SiteData
 
 ANONYMOUS = "anonymous"
 STAFF = "staff"

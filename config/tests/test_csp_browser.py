@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 
 from annotations.roles import ALL_ROLES
 from annotations.tests.factories import PASSWORD, make_user, tag_text
-from policies.importer import import_paths
+from policies.importing.importer import import_paths
 from policies.models import Snapshot
 from policies.tests.browser import restore_migrated_rows
 

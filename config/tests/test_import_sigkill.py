@@ -1,9 +1,9 @@
 """An importer killed with SIGKILL mid-batch leaves no half-written capture, and running the same
 command again completes the batch with exact counts.
 
-The importer writes BATCH_FILES files per transaction (policies.importer). The command runs in
-a subprocess against this test's PostgreSQL database and is killed while it holds a batch's
-transaction open; what it committed must be whole batches, each capture with its text and
+The importer writes BATCH_FILES files per transaction (policies.importing.importer). The command
+runs in a subprocess against this test's PostgreSQL database and is killed while it holds a
+batch's transaction open; what it committed must be whole batches, each capture with its text and
 sections, and the rerun must add exactly the rest.
 """
 
@@ -21,7 +21,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from policies.importer import BATCH_FILES
+from policies.importing.importer import BATCH_FILES
 from policies.models import ImportFileResult, ImportRun, PolicyText, Snapshot
 from policies.tests.factories import write_policy
 

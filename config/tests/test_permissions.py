@@ -22,8 +22,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from .conftest import ROLES
-from .routes import sample_url, site_routes
+from config.tests.conftest import ROLES
+from config.tests.routes import sample_url, site_routes
 
 LOGIN = "login"
 ADMIN = "admin login"

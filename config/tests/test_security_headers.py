@@ -18,7 +18,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from .routes import sample_url, site_routes
+from config.tests.routes import sample_url, site_routes
 
 BASE_DIR = Path(settings.BASE_DIR)
 SCRIPT_TAG = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.DOTALL | re.IGNORECASE)

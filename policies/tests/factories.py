@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from policies.importer import normalized_hash
+from policies.importing.importer import normalized_hash
 from policies.models import Company, Domain, PolicyText, Snapshot
-from policies.sectioning import split_sections
+from policies.reading.sectioning import split_sections
 
 
 def header_line(domain: str, timestamp: str, source_url: str | None = None) -> str:

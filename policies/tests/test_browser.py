@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from policies.importer import import_paths
-
-from .factories import write_policy
+from policies.importing.importer import import_paths
+from policies.tests.factories import write_policy
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policies.clauses import mark_clauses, reader_text, split_clauses
-from policies.rendering import render_markdown
-from policies.sectioning import split_sections
+from policies.reading.clauses import mark_clauses, reader_text, split_clauses
+from policies.reading.rendering import render_markdown
+from policies.reading.sectioning import split_sections
 
 FRAGMENT = re.compile(
     r'<span class="clause" data-clause="(\d+)" data-start="(\d+)" data-end="(\d+)" '

@@ -1,4 +1,4 @@
-"""Tests for policies.corpus: decoding policy bytes and parsing the corpus header line."""
+"""Tests for policies.importing.corpus: decoding policy bytes and parsing the corpus header line."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policies.corpus import (
+from policies.importing.corpus import (
     CorpusFormatError,
     Header,
     clean_text,

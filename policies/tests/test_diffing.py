@@ -14,12 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policies import diffing
-from policies.diffing import AlignedRow, SectionDiff, diff_sections, diff_words
-from policies.rendering import plain_text
+from policies.comparing import diffing
+from policies.comparing.diffing import AlignedRow, SectionDiff, diff_sections, diff_words
+from policies.reading.rendering import plain_text
 
 try:
-    from policies.sectioning import split_sections
+    from policies.reading.sectioning import split_sections
 except ImportError:  # pragma: no cover - sectioning is written alongside this module
     split_sections = None
 

@@ -17,10 +17,15 @@ from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
 
 from policies.companies import MergeConflict, merge_companies
-from policies.importer import import_paths
+from policies.importing.importer import import_paths
 from policies.models import Company, ImportFileResult, ImportRun, PolicyText, Section, Snapshot
-
-from .factories import make_company, make_snapshot, make_text, policy_text, write_policy
+from policies.tests.factories import (
+    make_company,
+    make_snapshot,
+    make_text,
+    policy_text,
+    write_policy,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -29,10 +29,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from annotations.roles import CURATOR, IMPORTER, RESEARCHER, REVIEWER
+from policies.importing.uploads import mark_stale_runs
 from policies.models import ImportFileResult, ImportRun, Snapshot
-from policies.uploads import mark_stale_runs
-
-from .factories import policy_text
+from policies.tests.factories import policy_text
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policies import rendering
-from policies.rendering import plain_text, render_markdown
+from policies.reading import rendering
+from policies.reading.rendering import plain_text, render_markdown
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data"
 SAMPLE_FILES = sorted(

@@ -8,12 +8,11 @@ import pytest
 from django.db import connection
 
 from annotations.tests.factories import make_user, tag_text
-from policies import search
-from policies.importer import import_paths
+from policies.importing.importer import import_paths
 from policies.models import Company
-from policies.search import CaptureFilters, SearchFilters, query_terms, search_sections
-
-from .factories import make_company, make_snapshot
+from policies.searching import search
+from policies.searching.search import CaptureFilters, SearchFilters, query_terms, search_sections
+from policies.tests.factories import make_company, make_snapshot
 
 pytestmark = pytest.mark.django_db
 postgres = pytest.mark.postgres

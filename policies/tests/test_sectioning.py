@@ -1,4 +1,4 @@
-"""policies.sectioning: where sections start, what they are called, and that no text is lost."""
+"""policies.reading.sectioning: where sections start, their names, and that no text is lost."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policies.sectioning import SectionPart, page_title, split_sections
+from policies.reading.sectioning import SectionPart, page_title, split_sections
 
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
 SAMPLE_FILES = sorted([*SAMPLE_DATA.glob("seeds/*.txt"), *SAMPLE_DATA.glob("corpus-sample/*.md")])

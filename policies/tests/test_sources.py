@@ -1,4 +1,4 @@
-"""Tests for policies.sources: files, folders, hostile archives and git clones as blobs.
+"""Tests for policies.importing.sources: files, folders, hostile archives and git clones as blobs.
 
 Everything runs on real files built in tmp_path: archives are written with zipfile and
 tarfile (then damaged byte by byte where a test needs it), clones with the git CLI.
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from policies.sources import SourceItem, iter_sources
+from policies.importing.sources import SourceItem, iter_sources
 
 MB = 1024 * 1024
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="needs the git CLI")

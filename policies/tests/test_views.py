@@ -7,13 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.urls import reverse
 
-from policies.comparison import compare_texts
-from policies.importer import import_paths
+from policies.comparing.comparison import compare_texts
+from policies.importing.importer import import_paths
 from policies.models import Company, Snapshot
-from policies.reader import rendered_sections
-
-from .factories import make_company, make_snapshot, make_text
-from .html_checks import injected_markup
+from policies.reading.reader import rendered_sections
+from policies.tests.factories import make_company, make_snapshot, make_text
+from policies.tests.html_checks import injected_markup
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""`manage.py export_annotations`: a thin adapter over `annotations.export`."""
+"""`manage.py export_annotations`: a thin adapter over `annotations.exports.export`."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.http import QueryDict
 from tqdm import tqdm
 
-from annotations.export import FORMATS, ExportFilters, count_annotations, export_chunks
-from policies.search import FilterError
+from annotations.exports.export import FORMATS, ExportFilters, count_annotations, export_chunks
+from policies.searching.search import FilterError
 
 _REPEATABLE = ("company", "domain", "category")
 _SINGLE = ("status", "annotator", "from", "to", "origin")

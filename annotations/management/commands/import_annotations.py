@@ -1,11 +1,11 @@
-"""`manage.py import_annotations FILE.jsonl`: a thin adapter over `annotations.export`."""
+"""`manage.py import_annotations FILE.jsonl`: a thin adapter over `annotations.exports.export`."""
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from annotations.export import import_annotations_jsonl
+from annotations.exports.export import import_annotations_jsonl
 
 
 class Command(BaseCommand):

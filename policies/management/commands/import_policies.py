@@ -1,4 +1,4 @@
-"""`manage.py import_policies PATH [PATH ...]`: a thin adapter over `policies.importer`."""
+"""`manage.py import_policies PATH [PATH ...]`: an adapter over `policies.importing.importer`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import re
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from policies.corpus import CorpusFormatError, parse_capture_time
-from policies.importer import FileReport, import_paths
+from policies.importing.corpus import CorpusFormatError, parse_capture_time
+from policies.importing.importer import FileReport, import_paths
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from policies.diffing import diff_words
-
-from .models import Annotation
+from annotations.models import Annotation
+from policies.comparing.diffing import diff_words
 
 
 def pending_reviews(company: str = "", category: str = ""):

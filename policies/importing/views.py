@@ -1,6 +1,7 @@
 """Imports from the browser: the runs, the upload form, a run's progress and its report.
 
-Adapters over `policies.uploads`; the import itself runs in the background (`policies.tasks`).
+Adapters over `policies.importing.uploads`; the import itself runs in the background
+(`policies.importing.tasks`).
 Staff and members of the Importer group only.
 """
 
@@ -27,9 +28,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .corpus import CorpusFormatError, parse_capture_time
-from .models import ImportRun
-from .uploads import (
+from policies.importing.corpus import CorpusFormatError, parse_capture_time
+from policies.importing.uploads import (
     UploadLimits,
     can_import,
     can_run_again,
@@ -45,6 +45,7 @@ from .uploads import (
     too_many_files_message,
     upload_limits,
 )
+from policies.models import ImportRun
 
 RUNS_PAGE_SIZE = 50
 

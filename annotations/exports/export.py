@@ -40,13 +40,12 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, CharField, F, Func, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Cast, Concat
 
+from annotations.lineage import follow as lineage
+from annotations.models import Annotation, Category
+from annotations.tagging.tags import TaggingError, TagRequest, create_tag, validate_span
 from policies.models import Section, Snapshot
-from policies.reader import rendered_sections
-from policies.search import CaptureFilters, FilterError, Params, param_value, param_values
-
-from . import lineage
-from .models import Annotation, Category
-from .tagging import TaggingError, TagRequest, create_tag, validate_span
+from policies.reading.reader import rendered_sections
+from policies.searching.search import CaptureFilters, FilterError, Params, param_value, param_values
 
 FORMATS = ("csv", "jsonl", "jsonld")
 CONTENT_TYPES = {

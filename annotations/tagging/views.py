@@ -9,14 +9,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
-from policies.models import Company, Section, Snapshot
-from policies.reader import rendered_sections
-
-from .models import Annotation, AttributeValue, Category
-from .reading import reader_links, sections_with_tags
-from .review import pending_reviews, review_items
-from .roles import CURATOR, REVIEWER, has_role, role_required
-from .tagging import (
+from annotations.models import Annotation, AttributeValue, Category
+from annotations.review.queue import pending_reviews, review_items
+from annotations.roles import CURATOR, REVIEWER, has_role, role_required
+from annotations.tagging.overlay import reader_links, sections_with_tags
+from annotations.tagging.tags import (
     Conflict,
     NotAllowed,
     TaggingError,
@@ -27,6 +24,8 @@ from .tagging import (
     snapshot_state,
     update_tag,
 )
+from policies.models import Company, Section, Snapshot
+from policies.reading.reader import rendered_sections
 
 
 class TagForm(forms.Form):

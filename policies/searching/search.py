@@ -33,7 +33,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from .models import Section, Snapshot
+from policies.models import Section, Snapshot
 
 MAX_QUERY_CHARS = 500
 CANDIDATES = 1000  # matching sections ranked per query; beyond that, results are "the first"

@@ -1,4 +1,4 @@
-"""The search page: a thin adapter over `policies.search`."""
+"""The search page: a thin adapter over `policies.searching.search`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from .search import (
+from policies.searching.search import (
     FilterError,
     SearchFilters,
     clean_query,

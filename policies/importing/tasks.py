@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.tasks import task
 
-from .uploads import import_upload
+from policies.importing.uploads import import_upload
 
 
 @task()

@@ -20,10 +20,10 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from annotations.lineage import follow_into_new_captures
-
-from .corpus import CorpusFormatError, Header, decode_policy_bytes, split_policy
-from .models import (
+from annotations.lineage.follow import follow_into_new_captures
+from policies.importing.corpus import CorpusFormatError, Header, decode_policy_bytes, split_policy
+from policies.importing.sources import SourceItem, iter_sources
+from policies.models import (
     Company,
     Domain,
     ImportFileResult,
@@ -32,8 +32,7 @@ from .models import (
     Section,
     Snapshot,
 )
-from .sectioning import SectionPart, split_sections_and_title
-from .sources import SourceItem, iter_sources
+from policies.reading.sectioning import SectionPart, split_sections_and_title
 
 Outcome = ImportFileResult.Outcome
 

@@ -21,11 +21,10 @@ from django.db import connection, transaction
 from django.db.models import Q
 from rapidfuzz import fuzz
 
-from policies.clauses import reader_text, split_clauses
+from annotations.models import Annotation, LineageEvent
 from policies.models import Section, Snapshot
-from policies.rendering import render_markdown
-
-from .models import Annotation, LineageEvent
+from policies.reading.clauses import reader_text, split_clauses
+from policies.reading.rendering import render_markdown
 
 CLOSE_MATCH = 80.0  # rapidfuzz ratio, 0-100
 CONTEXT = 32

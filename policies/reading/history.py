@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .charts import HistoryChart, history_chart
-from .comparison import change_sizes
-from .models import Company, Snapshot
+from policies.comparing.comparison import change_sizes
+from policies.models import Company, Snapshot
+from policies.reading.charts import HistoryChart, history_chart
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
+from annotations.lineage.timeline import practice_timeline
 from annotations.models import Category
-from annotations.reading import reader_links, sections_with_tags, tags_on_changed_rows
 from annotations.roles import CURATOR, REVIEWER, has_role
-from annotations.timeline import practice_timeline
-
-from .charts import sparkline
-from .comparison import compare_texts, display_rows
-from .history import company_history
-from .models import Company, Domain, Snapshot
-from .reader import rendered_sections
+from annotations.tagging.overlay import reader_links, sections_with_tags, tags_on_changed_rows
+from policies.comparing.comparison import compare_texts, display_rows
+from policies.models import Company, Domain, Snapshot
+from policies.reading.charts import sparkline
+from policies.reading.history import company_history
+from policies.reading.reader import rendered_sections
 
 SORTS = {
     "name": ("name", "slug"),

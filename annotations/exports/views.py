@@ -1,4 +1,4 @@
-"""The export page and the stable download URLs: thin adapters over `annotations.export`."""
+"""The export page and the stable download URLs: thin adapters over `annotations.exports.export`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from policies.search import FilterError, param_flag
-
-from .export import (
+from annotations.exports.export import (
     CONTENT_TYPES,
     FORMATS,
     ExportFilters,
@@ -17,8 +15,9 @@ from .export import (
     export_chunks,
     export_filename,
 )
-from .models import Annotation, Category
-from .roles import CURATOR, RESEARCHER, role_required
+from annotations.models import Annotation, Category
+from annotations.roles import CURATOR, RESEARCHER, role_required
+from policies.searching.search import FilterError, param_flag
 
 
 def _query_without(request: HttpRequest, *names: str) -> str:

@@ -24,10 +24,9 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from annotations.roles import IMPORTER, has_role
-
-from .importer import ImportSummary, import_items
-from .models import ImportFileResult, ImportRun
-from .sources import SourceItem, iter_sources
+from policies.importing.importer import ImportSummary, import_items
+from policies.importing.sources import SourceItem, iter_sources
+from policies.models import ImportFileResult, ImportRun
 
 Status = ImportRun.Status
 Outcome = ImportFileResult.Outcome

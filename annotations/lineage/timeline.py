@@ -7,10 +7,9 @@ from dataclasses import dataclass
 
 from django.db.models import Count
 
-from policies.charts import TimeAxis
+from annotations.models import Annotation, LineageEvent
 from policies.models import Company, Snapshot
-
-from .models import Annotation, LineageEvent
+from policies.reading.charts import TimeAxis
 
 ROW_HEIGHT = 26
 LEFT, RIGHT, TOP = 210.0, 12.0, 8.0

@@ -8,11 +8,10 @@ from urllib.parse import quote
 
 from django.urls import reverse
 
+from annotations.lineage.follow import normalise
+from annotations.models import Annotation
+from annotations.tagging.highlighting import Highlight, highlight
 from policies.models import Section, Snapshot
-
-from .highlighting import Highlight, highlight
-from .lineage import normalise
-from .models import Annotation
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from annotations.lineage import follow as lineage
+from annotations.models import Annotation, AnnotationEvent, Category
+from annotations.roles import CURATOR, has_role
 from policies.models import Section, Snapshot
-
-from . import lineage
-from .models import Annotation, AnnotationEvent, Category
-from .roles import CURATOR, has_role
 
 
 class TaggingError(ValueError):

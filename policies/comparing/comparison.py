@@ -13,9 +13,9 @@ from html import escape
 
 from django.db import IntegrityError, transaction
 
-from .diffing import AlignedRow, SectionDiff, diff_sections
-from .models import PolicyText, Section, TextComparison
-from .rendering import plain_text
+from policies.comparing.diffing import AlignedRow, SectionDiff, diff_sections
+from policies.models import PolicyText, Section, TextComparison
+from policies.reading.rendering import plain_text
 
 # Bump when diffing's output changes, so cached comparisons are recomputed.
 ENGINE_VERSION = 3

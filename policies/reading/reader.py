@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from .clauses import mark_clauses
-from .models import PolicyText, Section
-from .rendering import RENDER_VERSION, render_markdown
+from policies.models import PolicyText, Section
+from policies.reading.clauses import mark_clauses
+from policies.reading.rendering import RENDER_VERSION, render_markdown
 
 # Bump CLAUSES_VERSION when clause marking changes; both parts invalidate stored HTML.
 CLAUSES_VERSION = 1
