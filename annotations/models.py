@@ -82,6 +82,10 @@ class AnnotationQuerySet(models.QuerySet):
     def for_reader(self) -> AnnotationQuerySet:
         return self.shown().select_related("category", "annotator", "origin__snapshot")
 
+    def pending_review(self) -> AnnotationQuerySet:
+        """Proposed copies waiting for a reviewer to confirm or dismiss them."""
+        return self.filter(status=Annotation.Status.PENDING)
+
 
 class Annotation(models.Model):
     class Kind(models.TextChoices):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path, re_path
 
 from annotations.exports import views as export_views
+from annotations.review import views as review_views
 from annotations.tagging import views
 
 urlpatterns = [
@@ -12,8 +13,8 @@ urlpatterns = [
     path("annotations/<int:pk>/", views.tag_detail, name="tag_detail"),
     path("annotations/<int:pk>/edit/", views.tag_edit, name="tag_edit"),
     path("annotations/<int:pk>/delete/", views.tag_delete, name="tag_delete"),
-    path("review/", views.review_list, name="review_list"),
-    path("review/<int:pk>/", views.review_action, name="review_action"),
+    path("review/", review_views.review_list, name="review_list"),
+    path("review/<int:pk>/", review_views.review_action, name="review_action"),
     path("taxonomy.css", views.taxonomy_css, name="taxonomy_css"),
     path("export/", export_views.export_page, name="export_page"),
     re_path(

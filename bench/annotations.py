@@ -65,10 +65,10 @@ def main() -> None:
     django.setup()
     from django.test import Client
 
-    from annotations.roles import REVIEWER
     from annotations.tests.factories import make_user, tag_text
     from policies.importing.importer import import_paths
     from policies.models import Snapshot
+    from policies.permissions import REVIEWER
     from policies.tests.factories import make_company, make_snapshot, write_policy
 
     reviewer = make_user("bench", REVIEWER)

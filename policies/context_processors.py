@@ -1,23 +1,21 @@
-"""Template context shared by every page."""
+"""Template context shared by every page: what the signed-in user may do."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from annotations.roles import ALL_ROLES, has_role
+from policies.permissions import flags, role_names
 
 
-def roles(request: HttpRequest) -> dict[str, object]:
-    """`roles`: the names of the signed-in user's roles (Reviewer, Importer, ...).
+def permissions(request: HttpRequest) -> dict[str, object]:
+    """`can`: one flag per action (`{% if can.tag %}`), and `roles`: the user's role names.
 
-    Lazy: the groups are queried only when a template asks (`"Importer" in roles`), at most once
-    per request, and not at all when a view already checked a role with `has_role`.
+    Lazy: the groups are queried only when a template asks, at most once per request, and not
+    at all when a view already checked a permission for the same user.
     """
-    return {"roles": SimpleLazyObject(lambda: _role_names(request.user))}
-
-
-def _role_names(user) -> frozenset[str]:
-    if not user.is_authenticated:
-        return frozenset()
-    return frozenset(role for role in ALL_ROLES if has_role(user, role))
+    user = request.user
+    return {
+        "can": SimpleLazyObject(lambda: flags(user)),
+        "roles": SimpleLazyObject(lambda: sorted(role_names(user))),
+    }

@@ -16,7 +16,7 @@ from annotations.exports.export import (
     export_filename,
 )
 from annotations.models import Annotation, Category
-from annotations.roles import CURATOR, RESEARCHER, role_required
+from policies.permissions import permission_required
 from policies.searching.search import FilterError, param_flag
 
 
@@ -28,7 +28,7 @@ def _query_without(request: HttpRequest, *names: str) -> str:
 
 
 @require_GET
-@role_required(RESEARCHER, CURATOR)
+@permission_required("export")
 def export_page(request: HttpRequest) -> HttpResponse:
     """Filters and a format; choosing a format redirects to the stable download URL."""
     try:
@@ -56,7 +56,7 @@ def export_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@role_required(RESEARCHER, CURATOR)
+@permission_required("export")
 def export_annotations(request: HttpRequest, fmt: str) -> HttpResponse:
     """The tags matching the query's filters, streamed as CSV, JSON Lines or JSON-LD."""
     try:

@@ -10,7 +10,7 @@ from policies.comparing.diffing import diff_words
 
 def pending_reviews(company: str = "", category: str = ""):
     """Proposed tags awaiting review, oldest capture first, filtered by company/category slug."""
-    tags = Annotation.objects.filter(status=Annotation.Status.PENDING).select_related(
+    tags = Annotation.objects.pending_review().select_related(
         "category", "snapshot__company", "section", "origin__snapshot", "origin__annotator"
     )
     if company:

@@ -12,8 +12,8 @@ from django.db.models import F
 
 from annotations.lineage import follow as lineage
 from annotations.models import Annotation, AnnotationEvent, Category
-from annotations.roles import CURATOR, has_role
 from policies.models import Section, Snapshot
+from policies.permissions import can_change_tag
 
 
 class TaggingError(ValueError):
@@ -139,7 +139,7 @@ def _locked(annotation_id: int, version: int) -> Annotation:
 
 
 def _check_can_change(annotation: Annotation, user) -> None:
-    if annotation.annotator_id != user.pk and not has_role(user, CURATOR):
+    if not can_change_tag(user, annotation.annotator_id):
         raise NotAllowed("Only the tag's author or a curator can change it.")
 
 

@@ -1,17 +1,14 @@
-"""Tagging endpoints (htmx, with plain-POST fallbacks), the review queue and category colours."""
+"""Tagging endpoints (htmx, with plain-POST fallbacks) and category colours."""
 
 from __future__ import annotations
 
 from django import forms
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
 from annotations.models import Annotation, AttributeValue, Category
-from annotations.review.queue import pending_reviews, review_items
-from annotations.roles import CURATOR, REVIEWER, has_role, role_required
 from annotations.tagging.overlay import reader_links, sections_with_tags
 from annotations.tagging.tags import (
     Conflict,
@@ -20,11 +17,11 @@ from annotations.tagging.tags import (
     TagRequest,
     create_tag,
     delete_tag,
-    review_tag,
     snapshot_state,
     update_tag,
 )
-from policies.models import Company, Section, Snapshot
+from policies.models import Section, Snapshot
+from policies.permissions import can_change_tag, permission_required
 from policies.reading.reader import rendered_sections
 
 
@@ -65,7 +62,7 @@ def _attributes(post, category: Category) -> dict:
     return chosen
 
 
-def _message(request: HttpRequest, text: str, status: int) -> HttpResponse:
+def message_response(request: HttpRequest, text: str, status: int) -> HttpResponse:
     response = render(request, "annotations/message.html", {"message": text}, status=status)
     if request.htmx:
         response["HX-Retarget"] = "#tag-messages"
@@ -89,11 +86,11 @@ def _section_response(request: HttpRequest, snapshot: Snapshot, section: Section
 
 
 @require_POST
-@role_required(REVIEWER, CURATOR)
+@permission_required("tag")
 def tag_create(request: HttpRequest) -> HttpResponse:
     form = TagForm(request.POST)
     if not form.is_valid():
-        return _message(request, f"Not tagged: {form.errors.as_text()}", 400)
+        return message_response(request, f"Not tagged: {form.errors.as_text()}", 400)
     data = form.cleaned_data
     snapshot = get_object_or_404(Snapshot.objects.select_related("company"), pk=data["snapshot"])
     section = get_object_or_404(Section, pk=data["section"], text_id=snapshot.text_id)
@@ -113,17 +110,17 @@ def tag_create(request: HttpRequest) -> HttpResponse:
             request.user,
         )
     except TaggingError as exc:
-        return _refused(request, exc, "Not tagged")
+        return refused_response(request, exc, "Not tagged")
     return _section_response(request, snapshot, section, f"tag-{tag.pk}")
 
 
-def _refused(request: HttpRequest, exc: Exception, what: str) -> HttpResponse:
+def refused_response(request: HttpRequest, exc: Exception, what: str) -> HttpResponse:
     """The answer to a tagging function's refusal: 409 with the tag's state, 403, or 400."""
     if isinstance(exc, Conflict):
         return _conflict(request, exc)
     if isinstance(exc, NotAllowed):
-        return _message(request, str(exc), 403)
-    return _message(request, f"{what}: {exc}", 400)
+        return message_response(request, str(exc), 403)
+    return message_response(request, f"{what}: {exc}", 400)
 
 
 def _conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
@@ -136,7 +133,7 @@ def _conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
 
 
 @require_GET
-@role_required(REVIEWER, CURATOR)
+@permission_required("tag")
 def tag_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One tag with its editor (category, attributes, note) and its copies in other captures."""
     tag = get_object_or_404(
@@ -152,7 +149,7 @@ def tag_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "tag": tag,
         "company": tag.snapshot.company,
-        "can_change": tag.annotator_id == request.user.pk or has_role(request.user, CURATOR),
+        "can_change": can_change_tag(request.user, tag.annotator_id),
         "categories": categories,
         "category": category,
         "attributes": [
@@ -168,12 +165,12 @@ def tag_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(REVIEWER, CURATOR)
+@permission_required("tag")
 def tag_edit(request: HttpRequest, pk: int) -> HttpResponse:
     tag = get_object_or_404(Annotation.objects.select_related("snapshot__company"), pk=pk)
     form = TagEditForm(request.POST)
     if not form.is_valid():
-        return _message(request, f"Not changed: {form.errors.as_text()}", 400)
+        return message_response(request, f"Not changed: {form.errors.as_text()}", 400)
     data = form.cleaned_data
     try:
         attributes = _attributes(request.POST, data["category"])
@@ -186,59 +183,22 @@ def tag_edit(request: HttpRequest, pk: int) -> HttpResponse:
             attributes=attributes,
         )
     except (Conflict, NotAllowed, TaggingError) as exc:
-        return _refused(request, exc, "Not changed")
+        return refused_response(request, exc, "Not changed")
     return _section_response(request, tag.snapshot, tag.section, f"tag-{pk}")
 
 
 @require_POST
-@role_required(REVIEWER, CURATOR)
+@permission_required("tag")
 def tag_delete(request: HttpRequest, pk: int) -> HttpResponse:
     tag = get_object_or_404(Annotation.objects.select_related("snapshot__company"), pk=pk)
     form = VersionForm(request.POST)
     if not form.is_valid():
-        return _message(request, "Not removed: the form was incomplete.", 400)
+        return message_response(request, "Not removed: the form was incomplete.", 400)
     try:
         delete_tag(pk, request.user, form.cleaned_data["version"])
     except (Conflict, NotAllowed) as exc:
-        return _refused(request, exc, "Not removed")
+        return refused_response(request, exc, "Not removed")
     return _section_response(request, tag.snapshot, tag.section, tag.section.anchor)
-
-
-@require_GET
-@role_required(REVIEWER, CURATOR)
-def review_list(request: HttpRequest) -> HttpResponse:
-    company = request.GET.get("company", "")
-    category = request.GET.get("category", "")
-    page = Paginator(pending_reviews(company, category), 25).get_page(request.GET.get("page"))
-    context = {
-        "page": page,
-        "items": review_items(page.object_list),
-        "company": company,
-        "category": category,
-        "companies": Company.objects.filter(
-            snapshots__annotations__status=Annotation.Status.PENDING
-        ).distinct(),
-        "categories": Category.objects.all(),
-    }
-    return render(request, "annotations/review_list.html", context)
-
-
-@require_POST
-@role_required(REVIEWER, CURATOR)
-def review_action(request: HttpRequest, pk: int) -> HttpResponse:
-    form = VersionForm(request.POST)
-    category = Category.objects.filter(slug=request.POST.get("category", "")).first()
-    if not form.is_valid():
-        return _message(request, "Not reviewed: the form was incomplete.", 400)
-    try:
-        review_tag(
-            pk, request.user, form.cleaned_data["version"], request.POST.get("action", ""), category
-        )
-    except (Conflict, TaggingError) as exc:
-        return _refused(request, exc, "Not reviewed")
-    if request.htmx:
-        return HttpResponse("")  # the reviewed item disappears from the queue
-    return redirect("review_list")
 
 
 @require_GET

@@ -15,10 +15,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from annotations.models import Annotation
-from annotations.roles import REVIEWER
 from annotations.tests.factories import make_user, tag_text
 from policies.importing.importer import import_paths
 from policies.models import Snapshot
+from policies.permissions import REVIEWER
 from policies.tests.browser import restore_migrated_rows, sign_in
 from policies.tests.factories import write_policy
 

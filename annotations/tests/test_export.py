@@ -21,11 +21,11 @@ from annotations.exports.export import (
     export_chunks,
 )
 from annotations.models import Annotation, Category, LineageEvent
-from annotations.roles import CURATOR, IMPORTER, RESEARCHER, REVIEWER
 from annotations.tagging.tags import review_tag
 from annotations.tests.factories import make_user, tag_text
 from policies.importing.importer import import_paths
 from policies.models import Snapshot
+from policies.permissions import CURATOR, IMPORTER, RESEARCHER, REVIEWER
 from policies.tests.factories import make_company, make_snapshot
 
 pytestmark = pytest.mark.django_db

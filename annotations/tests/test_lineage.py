@@ -8,11 +8,11 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from annotations.models import Annotation, AnnotationEvent, LineageEvent
-from annotations.roles import CURATOR, REVIEWER
 from annotations.tagging.tags import Conflict, NotAllowed, delete_tag, review_tag, update_tag
 from annotations.tests.factories import category, make_user, tag_text
 from policies.importing.importer import import_paths
 from policies.models import Snapshot
+from policies.permissions import CURATOR, REVIEWER
 from policies.tests.factories import make_company, make_snapshot, write_policy
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,9 @@ from django.test import Client
 from django.urls import reverse
 
 from annotations.models import Annotation
-from annotations.roles import CURATOR, IMPORTER, RESEARCHER, REVIEWER
 from annotations.tests.factories import make_user, tag_text
 from annotations.tests.test_lineage import RETENTION, SHARING, V1, V2, V3
+from policies.permissions import CURATOR, IMPORTER, RESEARCHER, REVIEWER
 from policies.reading.reader import rendered_sections
 from policies.tests.factories import make_company, make_snapshot
 
@@ -160,8 +160,8 @@ def test_reader_query_count_is_flat_with_many_tags(client, django_assert_num_que
     client.force_login(author)
     client.get(first.get_absolute_url())
     # session, user, company, capture, sections, previous, next, tags, the user's groups,
-    # the categories for the picker
-    with django_assert_num_queries(10):
+    # the categories for the picker, the review queue's size for the header
+    with django_assert_num_queries(11):
         response = client.get(first.get_absolute_url())
     assert response.content.decode().count("data-annotation=") >= tags
 
@@ -176,8 +176,9 @@ def test_review_queue_query_count_is_flat(client, django_assert_num_queries, pro
         make_snapshot(company, captured_at=base + timedelta(days=n + 1), body=V2 + f"\nv{n}\n")
     tag_text(first, RETENTION, author)
     client.force_login(author)
-    # session, user, groups, count, page of proposals, companies and categories for the filters
-    with django_assert_num_queries(7):
+    # session, user, groups, count, page of proposals, companies and categories for the filters,
+    # the review queue's size for the header
+    with django_assert_num_queries(8):
         assert client.get(reverse("review_list")).status_code == 200
 
 
@@ -235,8 +236,8 @@ def test_tag_page_shows_editor_and_copies_with_flat_queries(
     client.force_login(author)
     url = reverse("tag_detail", args=[tag.pk])
     # session, user, groups, the tag, categories, the category's attributes, their values,
-    # the tag's copies
-    with django_assert_num_queries(8):
+    # the tag's copies, the review queue's size for the header
+    with django_assert_num_queries(9):
         html = client.get(url).content.decode()
     assert "Third Party Sharing" in html
     assert 'name="attr-third-party-entity"' in html

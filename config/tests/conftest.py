@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 from django.contrib.auth.models import User
 
-from annotations.roles import CURATOR, IMPORTER, RESEARCHER, REVIEWER
 from annotations.tests.factories import make_user, tag_text
 from config.tests.routes import SiteData
 from policies.models import ImportRun
+from policies.permissions import CURATOR, IMPORTER, RESEARCHER, REVIEWER
 from policies.tests.factories import make_company, make_snapshot
 
 ANONYMOUS = "anonymous"

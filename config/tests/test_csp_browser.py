@@ -16,10 +16,10 @@ from django.contrib.auth.models import Group
 from django.urls import NoReverseMatch, reverse
 from playwright.sync_api import Page, expect
 
-from annotations.roles import ALL_ROLES
 from annotations.tests.factories import PASSWORD, make_user, tag_text
 from policies.importing.importer import import_paths
 from policies.models import Snapshot
+from policies.permissions import ALL_ROLES
 from policies.tests.browser import restore_migrated_rows
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

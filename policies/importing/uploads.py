@@ -23,7 +23,6 @@ from django.db.models import Case, IntegerField, OuterRef, QuerySet, Subquery, V
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from annotations.roles import IMPORTER, has_role
 from policies.importing.importer import ImportSummary, import_items
 from policies.importing.sources import SourceItem, iter_sources
 from policies.models import ImportFileResult, ImportRun
@@ -66,11 +65,6 @@ def upload_limits() -> UploadLimits:
         max_upload_bytes=settings.IMPORT_MAX_UPLOAD_BYTES,
         max_archive_bytes=settings.IMPORT_MAX_ARCHIVE_BYTES,
     )
-
-
-def can_import(user) -> bool:
-    """Staff and members of the Importer group may import from the browser."""
-    return user.is_authenticated and (user.is_staff or has_role(user, IMPORTER))
 
 
 def too_many_files_message(limits: UploadLimits) -> str:

@@ -7,14 +7,9 @@ Staff and members of the Importer group only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import (
-    PermissionDenied,
     RequestDataTooBig,
     TooManyFieldsSent,
     TooManyFilesSent,
@@ -31,7 +26,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from policies.importing.corpus import CorpusFormatError, parse_capture_time
 from policies.importing.uploads import (
     UploadLimits,
-    can_import,
     can_run_again,
     is_active,
     iter_report_csv,
@@ -46,6 +40,7 @@ from policies.importing.uploads import (
     upload_limits,
 )
 from policies.models import ImportRun
+from policies.permissions import permission_required
 
 RUNS_PAGE_SIZE = 50
 
@@ -107,22 +102,8 @@ class UploadForm(forms.Form):
             raise ValidationError(str(exc)) from exc
 
 
-def importer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Staff and Importers only: anonymous visitors are sent to sign in, others get a 403."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not can_import(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
 @require_GET
-@importer_required
+@permission_required("import")
 def import_list(request: HttpRequest) -> HttpResponse:
     mark_stale_runs()
     page = Paginator(runs_for_list(), RUNS_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -133,7 +114,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
 # parse it first and turn "too many files" into an error page instead of a form message.
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
-@importer_required
+@permission_required("import")
 def import_new(request: HttpRequest) -> HttpResponse:
     limits = upload_limits()
     if request.method == "GET":
@@ -185,7 +166,7 @@ def _upload_form(
 
 
 @require_GET
-@importer_required
+@permission_required("import")
 def import_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     mark_stale_runs()
     run = get_object_or_404(run_for_page(run_id))
@@ -202,7 +183,7 @@ def import_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 
 
 @require_GET
-@importer_required
+@permission_required("import")
 def import_report_csv(request: HttpRequest, run_id: int) -> StreamingHttpResponse:
     run = get_object_or_404(ImportRun, pk=run_id)
     response = StreamingHttpResponse(iter_report_csv(run), content_type="text/csv; charset=utf-8")
@@ -211,7 +192,7 @@ def import_report_csv(request: HttpRequest, run_id: int) -> StreamingHttpRespons
 
 
 @require_POST
-@importer_required
+@permission_required("import")
 def import_again(request: HttpRequest, run_id: int) -> HttpResponse:
     mark_stale_runs()
     run = get_object_or_404(ImportRun, pk=run_id)

@@ -11,10 +11,10 @@ from django.views.decorators.http import require_GET
 
 from annotations.lineage.timeline import practice_timeline
 from annotations.models import Category
-from annotations.roles import CURATOR, REVIEWER, has_role
 from annotations.tagging.overlay import reader_links, sections_with_tags, tags_on_changed_rows
 from policies.comparing.comparison import compare_texts, display_rows
 from policies.models import Company, Domain, Snapshot
+from policies.permissions import can_tag as may_tag
 from policies.reading.charts import sparkline
 from policies.reading.history import company_history
 from policies.reading.reader import rendered_sections
@@ -94,7 +94,7 @@ def snapshot_detail(request: HttpRequest, slug: str, capture: str) -> HttpRespon
     neighbours = company.snapshots.only("captured_at", "company_id").order_by("captured_at")
     previous = neighbours.filter(captured_at__lt=snapshot.captured_at).last()
     following = neighbours.filter(captured_at__gt=snapshot.captured_at).first()
-    can_tag = has_role(request.user, REVIEWER, CURATOR) or request.user.is_staff
+    can_tag = may_tag(request.user)
     context = {
         "company": company,
         "snapshot": snapshot,

@@ -6,9 +6,9 @@ from django.contrib.auth.models import Group
 from playwright.sync_api import Page, expect
 
 from annotations.models import Attribute, AttributeValue, Category
-from annotations.roles import ALL_ROLES
 from annotations.taxonomy import OPP115, install_taxonomy, read_taxonomy
 from annotations.tests.factories import PASSWORD
+from policies.permissions import ALL_ROLES
 
 
 def restore_migrated_rows() -> None:

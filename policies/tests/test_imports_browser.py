@@ -19,9 +19,9 @@ import pytest
 from django.tasks import task_backends
 from playwright.sync_api import Page, expect
 
-from annotations.roles import IMPORTER
 from annotations.tests.factories import make_user
 from policies.models import ImportFileResult, ImportRun, Snapshot
+from policies.permissions import IMPORTER
 from policies.tests.browser import restore_migrated_rows, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -28,9 +28,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from annotations.roles import CURATOR, IMPORTER, RESEARCHER, REVIEWER
 from policies.importing.uploads import mark_stale_runs
 from policies.models import ImportFileResult, ImportRun, Snapshot
+from policies.permissions import CURATOR, IMPORTER, RESEARCHER, REVIEWER
 from policies.tests.factories import policy_text
 
 pytestmark = pytest.mark.django_db
@@ -352,9 +352,10 @@ def test_list_query_count_is_flat(client, django_assert_num_queries, runs):
 def test_detail_query_count_is_flat(staff_client, django_assert_num_queries, results):
     run = make_run(results)
 
-    # session, user, stale runs, the run (with its user and retry), count of results, one page
-    # of results with their captures and companies
-    with django_assert_num_queries(6):
+    # session, user, stale runs, the run (with its user and retry), count of results, the
+    # review queue's size for the header (staff review), one page of results with their
+    # captures and companies
+    with django_assert_num_queries(7):
         response = staff_client.get(reverse("import_detail", args=[run.pk]))
     assert response.status_code == 200
     assert response.content.decode().count('<tr class="outcome-') == min(results, 200)
