@@ -9,7 +9,7 @@ and three real histories from sample_data (psiphon3.com's partial rewrite with m
 sections, liveperson.com's and livejournal.com's complete rewrites). For each case it times, as
 the median of N runs: the raw engines on the same word tokens policies.comparing.diffing uses
 (diff-match-patch, rapidfuzz Indel opcodes, difflib), then `diff_words` on the whole texts, the
-Markdown-to-sections step (split_sections + plain_text), and `diff_sections` on those sections.
+Markdown-to-sections step (split_sections + section_text), and `diff_sections` on those sections.
 Texts are generated from a fixed seed, so runs compare like with like.
 """
 
@@ -34,7 +34,7 @@ import fast_diff_match_patch  # noqa: E402
 from rapidfuzz.distance import Indel  # noqa: E402
 
 from policies.comparing import diffing  # noqa: E402
-from policies.reading.rendering import plain_text  # noqa: E402
+from policies.reading.text import section_text  # noqa: E402
 
 try:
     from policies.reading.sectioning import split_sections
@@ -219,9 +219,9 @@ def cases(quick: bool) -> list[Case]:
 
 def sections_of(markdown: str) -> list[tuple[str, str]]:
     if split_sections is not None:
-        return [(part.heading, plain_text(part.text)) for part in split_sections(markdown)]
+        return [(part.heading, section_text(part.text)) for part in split_sections(markdown)]
     chunks = re.split(r"(?m)^(?=## )", markdown)
-    return [(chunk.split("\n", 1)[0].lstrip("# "), plain_text(chunk)) for chunk in chunks]
+    return [(chunk.split("\n", 1)[0].lstrip("# "), section_text(chunk)) for chunk in chunks]
 
 
 def median_ms(function: Callable[[], object], runs: int) -> tuple[float, int]:
@@ -279,7 +279,7 @@ def measurements(case: Case) -> tuple[list[tuple[str, Callable[[], object]]], st
             lambda: difflib.SequenceMatcher(None, old_tokens, new_tokens).get_opcodes(),
         ),
         ("diff_words (whole text)", lambda: diffing.diff_words(old_text, new_text)),
-        ("split_sections + plain_text", lambda: (sections_of(case.old), sections_of(case.new))),
+        ("split_sections + section_text", lambda: (sections_of(case.old), sections_of(case.new))),
         ("diff_sections", lambda: diffing.diff_sections(old_sections, new_sections)),
     ], summary
 

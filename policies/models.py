@@ -84,7 +84,7 @@ class PolicyText(models.Model):
     """One distinct policy body, shared by every capture whose body is byte-for-byte the same."""
 
     sha256 = models.CharField(max_length=64, unique=True)
-    # Hash of the body with NFC and whitespace collapsed: "same wording" across spacing noise.
+    # Hash of the wording a reader sees (text.wording_hash): equal hashes mean "unchanged".
     normalized_hash = models.CharField(max_length=64, db_index=True)
     body = models.TextField()
     word_count = models.PositiveIntegerField()
@@ -92,6 +92,9 @@ class PolicyText(models.Model):
     page_title = models.TextField(blank=True, default="")
     # Version of the renderer that produced Section.html; 0 means not rendered yet.
     render_version = models.PositiveSmallIntegerField(default=0)
+    # Version of the derivation (policies.reading.text) that produced Section.plain, word_count
+    # and normalized_hash; refresh_texts brings older texts up to date.
+    text_version = models.PositiveSmallIntegerField(default=0, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -113,10 +116,12 @@ class Section(models.Model):
     # The exact Markdown slice, heading line included: the sections joined give the body back.
     body = models.TextField()
     anchor = models.CharField(max_length=255)
-    # Rendered once per text (see comparison.rendered_sections): sanitised HTML with every clause
-    # marked, and the text a reader sees, which tag offsets point into.
-    html = models.TextField(blank=True, default="")
+    # The text a reader sees (policies.reading.text.section_text), derived at import: tag
+    # offsets point into it, and diffs, lineage, snippets and word counts read it.
     plain = models.TextField(blank=True, default="")
+    # Rendered when first read (reader.rendered_sections): sanitised HTML with every clause
+    # marked; its text equals `plain`.
+    html = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["text", "position"]
@@ -259,7 +264,8 @@ class Snapshot(models.Model):
     source_url = models.TextField(help_text="The archived page's original URL, percent-decoded.")
     page_title = models.TextField(blank=True, default="")
     text = models.ForeignKey(PolicyText, on_delete=models.PROTECT, related_name="snapshots")
-    # True when the body equals (after normalisation) the company's previous capture's body.
+    # True when the wording equals the company's previous capture's (text.wording_hash): the
+    # one meaning of "unchanged" on every page.
     unchanged = models.BooleanField(default=False)
     import_run = models.ForeignKey(
         ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="snapshots"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path, register_converter
 
+from policies.comparing import views as compare_views
 from policies.importing import views as import_views
 from policies.reading import views
 from policies.searching import views as search_views
@@ -39,10 +40,10 @@ urlpatterns = [
         name="import_report_csv",
     ),
     path("companies/<company:slug>/", views.company_detail, name="company_detail"),
-    path("companies/<company:slug>/compare/", views.compare_form, name="compare_form"),
+    path("companies/<company:slug>/compare/", compare_views.compare_form, name="compare_form"),
     re_path(
         rf"^companies/(?P<slug>{SLUG})/compare/(?P<old>{CAPTURE})\.\.\.(?P<new>{CAPTURE})/$",
-        views.compare,
+        compare_views.compare,
         name="compare",
     ),
     re_path(

@@ -23,8 +23,7 @@ from rapidfuzz import fuzz
 
 from annotations.models import Annotation, LineageEvent
 from policies.models import Section, Snapshot
-from policies.reading.clauses import reader_text, split_clauses
-from policies.reading.rendering import render_markdown
+from policies.reading.clauses import split_clauses
 
 CLOSE_MATCH = 80.0  # rapidfuzz ratio, 0-100
 CONTEXT = 32
@@ -108,18 +107,12 @@ def _clause_spans(section: Section) -> list[tuple[int, int]]:
 
 
 def _sections_by_text(text_ids: set[int]) -> dict[int, list[Section]]:
-    """Sections of the texts with their reader text; texts never opened get it computed now
-    (without clause segmentation, which waits for the first reader)."""
+    """Sections of the texts with their readable text (derived at import)."""
     by_text: dict[int, list[Section]] = defaultdict(list)
-    missing = []
     for section in Section.objects.filter(text_id__in=text_ids).only(
-        "pk", "text_id", "position", "heading", "plain", "body"
+        "pk", "text_id", "position", "heading", "plain"
     ):
         by_text[section.text_id].append(section)
-        if not section.plain and section.body.strip():
-            section.plain = reader_text(render_markdown(section.body))
-            missing.append(section)
-    Section.objects.bulk_update(missing, ["plain"], batch_size=500)
     return by_text
 
 

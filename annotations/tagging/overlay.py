@@ -6,12 +6,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from django.http import HttpRequest
 from django.urls import reverse
 
-from annotations.lineage.follow import normalise
-from annotations.models import Annotation
+from annotations.lineage.timeline import practice_timeline
+from annotations.models import Annotation, Category
 from annotations.tagging.highlighting import Highlight, highlight
-from policies.models import Section, Snapshot
+from policies.extensions import Overlay, SectionView
+from policies.models import Company, Section, Snapshot
+from policies.permissions import can_tag
+from policies.reading.text import section_body
 
 
 @dataclass(frozen=True)
@@ -28,13 +32,6 @@ class TagView:
     author: str
     note: str
     version: int
-
-
-@dataclass(frozen=True)
-class SectionView:
-    section: Section
-    html: str
-    tags: list[TagView]
 
 
 def _tag_view(tag: Annotation, origin_urls: dict[int, str]) -> TagView:
@@ -85,11 +82,18 @@ class TagOnChange:
 
 
 def tags_on_changed_rows(snapshot: Snapshot, rows) -> list[list[TagOnChange]]:
-    """For each compare row, the older capture's tags on that section and whether their wording
-    survives in the newer capture ("this deleted sentence was tagged Third Party Sharing")."""
+    """For each compare row, the older capture's tags on that section and whether their words
+    came through unchanged ("this deleted sentence was tagged Third Party Sharing").
+
+    The diff's parts join back to the section's readable text after its heading, which is the
+    text tags point into: a tag survives when no deleted part overlaps its span.
+    """
     by_position: dict[int, list[Annotation]] = defaultdict(list)
     for tag in (
-        Annotation.objects.shown().filter(snapshot=snapshot).select_related("category", "section")
+        Annotation.objects.shown()
+        .filter(snapshot=snapshot)
+        .select_related("category", "section")
+        .defer("section__html", "section__body")
     ):
         by_position[tag.section.position].append(tag)
     result = []
@@ -99,9 +103,22 @@ def tags_on_changed_rows(snapshot: Snapshot, rows) -> list[list[TagOnChange]]:
         if not tags or (row.kind == "unchanged" and not row.moved):
             result.append([])
             continue
-        new_text = normalise("".join(text for _, text in row.new_parts))
-        result.append([TagOnChange(t, normalise(t.quote) in new_text) for t in tags])
+        result.append([TagOnChange(t, _survives(t, row)) for t in tags])
     return result
+
+
+def _survives(tag: Annotation, row) -> bool:
+    section = tag.section
+    offset = section_body(section.plain, section.heading, section.level)[0]
+    if tag.start < offset:  # the heading: it survives unless the section was renamed away
+        return row.new_index is not None and not row.renamed
+    start, end, position = tag.start - offset, tag.end - offset, 0
+    for op, text in row.old_parts:
+        following = position + len(text)
+        if op != "equal" and position < end and following > start:
+            return False
+        position = following
+    return row.new_index is not None
 
 
 def reader_links(company) -> dict[str, str]:
@@ -111,3 +128,40 @@ def reader_links(company) -> dict[str, str]:
         "tag_url_prefix": reverse("tag_create"),
         "review_url": f"{reverse('review_list')}?company={quote(company.slug)}",
     }
+
+
+def tagging_context(user, company: Company) -> dict:
+    """What a capture page needs to offer tagging to `user`."""
+    allowed = can_tag(user)
+    return {
+        "can_tag": allowed,
+        "categories": Category.objects.all() if allowed else [],
+        **reader_links(company),
+    }
+
+
+class TagOverlay(Overlay):
+    """Tags on the reader, compare, history and search pages (registered in AppConfig.ready)."""
+
+    def reader_sections(self, snapshot: Snapshot, sections: list[Section]) -> list[SectionView]:
+        return sections_with_tags(snapshot, sections)
+
+    def reader_context(self, request: HttpRequest, company: Company) -> dict:
+        return tagging_context(request.user, company)
+
+    def history_context(self, company: Company, snapshots: list[Snapshot]) -> dict:
+        return {"practices": practice_timeline(company, snapshots)}
+
+    def changed_row_notes(self, snapshot: Snapshot, rows: list) -> list[list]:
+        return tags_on_changed_rows(snapshot, rows)
+
+    def search_categories(self) -> list[tuple[str, str]]:
+        return list(Category.objects.values_list("slug", "name"))
+
+    def tagged_captures(self, slug: str) -> list[tuple[int, int]]:
+        return list(
+            Annotation.objects.shown()
+            .filter(category__slug=slug)
+            .values_list("section_id", "snapshot_id")
+            .distinct()
+        )

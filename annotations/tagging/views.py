@@ -9,7 +9,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
 from annotations.models import Annotation, AttributeValue, Category
-from annotations.tagging.overlay import reader_links, sections_with_tags
+from annotations.tagging.overlay import sections_with_tags, tagging_context
 from annotations.tagging.tags import (
     Conflict,
     NotAllowed,
@@ -78,9 +78,7 @@ def _section_response(request: HttpRequest, snapshot: Snapshot, section: Section
         "item": sections_with_tags(snapshot, sections)[0],
         "snapshot": snapshot,
         "company": snapshot.company,
-        "can_tag": True,
-        "categories": Category.objects.all(),
-        **reader_links(snapshot.company),
+        **tagging_context(request.user, snapshot.company),
     }
     return render(request, "policies/snapshot_detail.html#policy-section", context)
 

@@ -1,7 +1,8 @@
 """Comparisons of stored texts, computed once per pair and kept in `TextComparison`.
 
-`diffing` does the work on plain text; this module feeds it sections, stores the result and
-answers in a fixed number of queries however many captures a history page shows.
+`diffing` does the work on the sections' readable text (`Section.plain`); this module feeds it
+sections, stores the result and answers in a fixed number of queries however many captures a
+history page shows.
 """
 
 from __future__ import annotations
@@ -15,23 +16,16 @@ from django.db import IntegrityError, transaction
 
 from policies.comparing.diffing import AlignedRow, SectionDiff, diff_sections
 from policies.models import PolicyText, Section, TextComparison
-from policies.reading.rendering import plain_text
+from policies.reading.text import section_body
 
 # Bump when diffing's output changes, so cached comparisons are recomputed.
-ENGINE_VERSION = 3
-
-
-def section_plain_text(section: Section) -> str:
-    """The section's readable text without its heading (the heading is aligned separately)."""
-    text = plain_text(section.body).strip()
-    heading = section.heading.strip()
-    if section.level > 1 and heading and text.startswith(heading):  # level 1: the preamble
-        text = text[len(heading) :].lstrip()
-    return text
+ENGINE_VERSION = 4
 
 
 def _diff_input(sections: list[Section]) -> list[tuple[str, str]]:
-    return [(s.heading, section_plain_text(s)) for s in sections]
+    # The reader's text without the heading block (headings are aligned on their own), so a
+    # diff's parts join back to a slice of the text tags point into.
+    return [(s.heading, section_body(s.plain, s.heading, s.level)[1]) for s in sections]
 
 
 def _to_json(diff: SectionDiff) -> dict:
@@ -130,7 +124,8 @@ class DisplayRow:
         return parts_html(self.row.new_parts, "ins", fold=self.row.kind == "changed")
 
 
-_PARAGRAPH_BREAK = re.compile(r"(\n\s*\n)")
+# Blocks (paragraphs, list items, cells) of the readable text are separated by one newline.
+_PARAGRAPH_BREAK = re.compile(r"(\n)")
 
 
 def parts_html(parts: list[tuple[str, str]], mark: str, *, fold: bool = False) -> str:

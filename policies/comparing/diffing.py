@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Indel
 
+from policies.reading.text import WORD_RE, count_words
+
 __all__ = ["AlignedRow", "SectionDiff", "diff_sections", "diff_words"]
 
 EQUAL = "equal"
@@ -49,7 +51,6 @@ INSERT = "insert"
 # is a token of its own. Gluing whitespace on halves the token count (and LCS cost grows with its
 # square) while punctuation stays separate, so "data," -> "data." is a one-token change.
 _TOKEN_RE = re.compile(r"\w+\s*|[^\w\s]+\s*|\s+")
-_WORD_RE = re.compile(r"\w+")
 _ROMAN_NUMERAL_RE = re.compile(r"[ivxlc]+")
 
 # Beyond this many cells (old tokens x new tokens), rapidfuzz's bit-parallel LCS costs more than
@@ -471,7 +472,7 @@ def _edge_score(tokens: list[str], index: int) -> int:
         return 4
     if stripped[-1:] in (".", "!", "?"):
         return 3
-    if stripped and not _WORD_RE.match(stripped[-1]):
+    if stripped and not WORD_RE.match(stripped[-1]):
         return 2
     return 1 if stripped != previous else 0
 
@@ -495,10 +496,6 @@ def _segments(
     return segments
 
 
-def _count_words(text: str) -> int:
-    return len(_WORD_RE.findall(text))
-
-
 # Section alignment ------------------------------------------------------------------------------
 
 
@@ -520,7 +517,7 @@ class _Side:
     def bigrams(self, index: int) -> frozenset[str]:
         if index not in self._bigrams:
             heading, text = self.sections[index]
-            words = _WORD_RE.findall(f"{heading}\n{text}".casefold())
+            words = WORD_RE.findall(f"{heading}\n{text}".casefold())
             # As "w1 w2" strings: their hash is cached, a tuple's is recomputed at every lookup.
             self._bigrams[index] = frozenset(map(" ".join, zip(words, words[1:], strict=False)))
         return self._bigrams[index]
@@ -528,7 +525,7 @@ class _Side:
 
 def _normalise_heading(heading: str) -> str:
     # Case, punctuation and numbering ("3.", "iv)") change without the section changing.
-    words = _WORD_RE.findall(heading.casefold())
+    words = WORD_RE.findall(heading.casefold())
     while len(words) > 1 and (words[0].isdigit() or _ROMAN_NUMERAL_RE.fullmatch(words[0])):
         words.pop(0)
     return " ".join(words)
@@ -726,11 +723,11 @@ def _compare(old: tuple[str, str], new: tuple[str, str]) -> AlignedRow:
         # Too little in common for word changes to help: show the old text and the new text.
         row.old_parts = [(DELETE, old_text)] if old_text else []
         row.new_parts = [(INSERT, new_text)] if new_text else []
-        row.words_removed, row.words_added = _count_words(old_text), _count_words(new_text)
+        row.words_removed, row.words_added = count_words(old_text), count_words(new_text)
     else:
         row.old_parts, row.new_parts = _sided_segments(old_tokens, new_tokens, ops)
-        row.words_removed = sum(_count_words(text) for op, text in row.old_parts if op == DELETE)
-        row.words_added = sum(_count_words(text) for op, text in row.new_parts if op == INSERT)
+        row.words_removed = sum(count_words(text) for op, text in row.old_parts if op == DELETE)
+        row.words_added = sum(count_words(text) for op, text in row.new_parts if op == INSERT)
     return row
 
 
@@ -781,7 +778,7 @@ def _assemble(
         if i in pairs:
             anchor = pairs[i]
             continue
-        words = _count_words(text)
+        words = count_words(text)
         removed_after.setdefault(anchor, []).append(
             AlignedRow(
                 kind="removed",
@@ -810,7 +807,7 @@ def _assemble(
                 new_heading=heading,
                 similarity=0.0,
                 new_parts=[(INSERT, text)] if text else [],
-                words_added=_count_words(text),
+                words_added=count_words(text),
             )
         rows.append(row)
         rows.extend(removed_after.get(j, []))

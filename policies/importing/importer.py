@@ -9,7 +9,6 @@ transaction, so a bad capture fails alone and no capture is ever half-written.
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,7 +19,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from annotations.lineage.follow import follow_into_new_captures
+from policies import extensions
 from policies.importing.corpus import CorpusFormatError, Header, decode_policy_bytes, split_policy
 from policies.importing.sources import SourceItem, iter_sources
 from policies.models import (
@@ -32,7 +31,8 @@ from policies.models import (
     Section,
     Snapshot,
 )
-from policies.reading.sectioning import SectionPart, split_sections_and_title
+from policies.reading.sectioning import split_sections_and_title
+from policies.reading.text import TEXT_VERSION, count_words, section_text, wording_hash
 
 Outcome = ImportFileResult.Outcome
 
@@ -102,12 +102,6 @@ class _Parsed:
     body: str
     sha256: str
     warnings: list[str]
-
-
-def normalized_hash(body: str) -> str:
-    """Hash of the body's wording: NFC, whitespace collapsed. Equal hashes mean 'unchanged'."""
-    normal = " ".join(unicodedata.normalize("NFC", body).split())
-    return hashlib.sha256(normal.encode("utf-8")).hexdigest()
 
 
 def parse_item(
@@ -318,7 +312,7 @@ def _write(batch: list[_Parsed | FileReport], run: ImportRun, first_position: in
             )
         )
         # Tags already made on these companies follow their clauses into the new captures.
-        follow_into_new_captures([s.pk for s in created])
+        extensions.captures_imported([s.pk for s in created])
         for (report, _), snapshot in zip(to_create, created, strict=True):
             report.snapshot_id = snapshot.pk
             if snapshot.pk in unchanged:
@@ -348,46 +342,49 @@ def _texts_for(parsed: list[_Parsed]) -> dict[str, PolicyText]:
     missing = [p for sha, p in wanted.items() if sha not in found]
     if not missing:
         return found
-    texts, parts = [], []
-    for p in missing:
-        sections, title = split_sections_and_title(p.body)
-        parts.append(sections)
-        texts.append(
-            PolicyText(
-                sha256=p.sha256,
-                normalized_hash=normalized_hash(p.body),
-                body=p.body,
-                word_count=len(p.body.split()),
-                page_title=title[:1000],
-            )
-        )
-    created = PolicyText.objects.bulk_create(texts, batch_size=200)
+    built = [build_text(p.body, p.sha256) for p in missing]
+    created = PolicyText.objects.bulk_create([text for text, _ in built], batch_size=200)
     rows = []
-    for text, p, sections in zip(created, missing, parts, strict=True):
-        found[p.sha256] = text
-        rows.extend(_section_rows(text, sections))
+    for text, (_, sections) in zip(created, built, strict=True):
+        found[text.sha256] = text
+        for section in sections:
+            section.text = text
+        rows.extend(sections)
     Section.objects.bulk_create(rows, batch_size=1000)
     return found
 
 
-def _section_rows(text: PolicyText, parts: list[SectionPart]) -> list[Section]:
-    rows, anchors = [], set()
+def build_text(body: str, sha256: str | None = None) -> tuple[PolicyText, list[Section]]:
+    """An unsaved text for `body` and its unsaved sections (without their text yet), with what
+    the reader derives from them: each section's readable text, the word count, the page title
+    and the wording hash that decides "unchanged"."""
+    parts, title = split_sections_and_title(body)
+    sections, anchors = [], set()
     for position, part in enumerate(parts):
         anchor = part.anchor[:200]
         if anchor in anchors:  # truncation can collide; keep anchors unique within the text
             anchor = f"{anchor[:190]}-{position}"
         anchors.add(anchor)
-        rows.append(
+        sections.append(
             Section(
-                text=text,
                 position=position,
                 heading=part.heading,
                 level=part.level,
                 body=part.text,
                 anchor=anchor,
+                plain=section_text(part.text),
             )
         )
-    return rows
+    plains = [section.plain for section in sections]
+    text = PolicyText(
+        sha256=sha256 or hashlib.sha256(body.encode("utf-8")).hexdigest(),
+        normalized_hash=wording_hash(plains),
+        body=body,
+        word_count=sum(map(count_words, plains)),
+        page_title=title[:1000],
+        text_version=TEXT_VERSION,
+    )
+    return text, sections
 
 
 def _record(reports: list[FileReport], run: ImportRun, first_position: int) -> None:

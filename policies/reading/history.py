@@ -18,7 +18,17 @@ class HistoryRow:
 
     @property
     def unchanged(self) -> bool:
-        return self.previous is not None and self.words_added == 0 and self.words_removed == 0
+        """The one meaning of "unchanged": the same wording as the previous capture."""
+        return self.previous is not None and self.snapshot.unchanged
+
+    @property
+    def wording_only(self) -> bool:
+        """Changed, but no word was added or removed (punctuation, a moved section)."""
+        return (
+            self.previous is not None
+            and not self.unchanged
+            and not (self.words_added or self.words_removed)
+        )
 
 
 @dataclass(frozen=True)

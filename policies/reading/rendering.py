@@ -1,4 +1,4 @@
-"""Markdown of archived policies to safe HTML, and to plain text for diffing and word counts.
+"""Markdown of archived policies to safe HTML (whose text is the readable text: see text.py).
 
 The Markdown comes from html2text run over Wayback Machine captures, so it is untrusted and has
 its own quirks: links rewritten to web.archive.org paths that lead nowhere, tables whose rows have
@@ -21,7 +21,7 @@ from markdown_it.rules_block.state_block import StateBlock
 from markdown_it.rules_block.table import escapedSplit, getLine, table
 from markdown_it.token import Token
 
-__all__ = ["RENDER_VERSION", "plain_text", "render_markdown"]
+__all__ = ["RENDER_VERSION", "render_markdown"]
 
 # Bump when render_markdown's output changes, so stored section HTML is rendered again.
 RENDER_VERSION = 1
@@ -152,18 +152,6 @@ def render_markdown(text: str) -> str:
     return _CLEANER.clean(html)
 
 
-def plain_text(markdown: str) -> str:
-    """The readable text of Markdown, for diffing and counting words.
-
-    Markup is dropped (emphasis, heading hashes, link destinations, images become their alt
-    text); blocks are separated by a blank line; list items sit one per line, starting with
-    "• " (or their number, for ordered lists) and indented two spaces per nesting level; table
-    cells are separated by tabs and rows by newlines; code keeps its lines. Soft line breaks
-    become spaces, so re-wrapping a paragraph does not change its text.
-    """
-    return _PlainTextWriter().write(_PARSER.parse(markdown))
-
-
 def _is_live_link(href: str) -> bool:
     if not _LIVE_SCHEME_RE.match(href):
         return False
@@ -213,71 +201,3 @@ def _inline_text(children: Iterable[Token]) -> str:
         elif child.type == "image":
             parts.append(_inline_text(child.children or []))
     return "".join(parts)
-
-
-class _PlainTextWriter:
-    """Walks a block token stream once, collecting text blocks and how each is separated."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.lists: list[bool] = []  # open lists, innermost last: True if ordered
-        self.first_in_list = False  # the next block opens the outermost list
-        self.bullet = ""  # marker(s) of a list item whose first block is not out yet
-        self.inline = ""  # text of the paragraph or heading being read
-        self.in_table = False
-        self.cells: list[str] = []
-        self.rows: list[str] = []
-
-    def write(self, tokens: list[Token]) -> str:
-        for token in tokens:
-            self._read(token)
-        return "".join(self.parts)
-
-    def _read(self, token: Token) -> None:
-        kind = token.type
-        if kind == "inline":
-            text = _inline_text(token.children or [])
-            if self.in_table:
-                self.cells.append(" ".join(text.split()))
-            else:
-                self.inline = text
-        elif kind in ("paragraph_close", "heading_close"):
-            self._emit(self.inline.strip())
-            self.inline = ""
-        elif kind in ("code_block", "fence", "html_block"):
-            self._emit(token.content.rstrip("\n"))
-        elif kind in ("bullet_list_open", "ordered_list_open"):
-            if not self.lists:
-                self.first_in_list = True
-            self.lists.append(kind == "ordered_list_open")
-        elif kind in ("bullet_list_close", "ordered_list_close"):
-            self.lists.pop()
-        elif kind == "list_item_open":
-            marker = f"{token.info}{token.markup} " if self.lists[-1] else "• "
-            self.bullet = (self.bullet or "  " * (len(self.lists) - 1)) + marker
-        elif kind == "list_item_close" and self.bullet:
-            self._emit("")  # an empty item: keep its marker so the list keeps its shape
-        elif kind == "table_open":
-            self.in_table = True
-            self.rows = []
-        elif kind == "tr_open":
-            self.cells = []
-        elif kind == "tr_close":
-            self.rows.append("\t".join(self.cells).rstrip("\t"))
-        elif kind == "table_close":
-            self.in_table = False
-            self._emit("\n".join(self.rows))
-
-    def _emit(self, text: str) -> None:
-        if self.bullet:
-            text = (self.bullet + text).rstrip()
-            self.bullet = ""
-        elif self.lists:  # a later block of a list item: indent it under the item's text
-            indent = "  " * len(self.lists)
-            text = "\n".join(indent + line for line in text.split("\n"))
-        if not text.strip():
-            return
-        if self.parts:
-            self.parts.append("\n" if self.lists and not self.first_in_list else "\n\n")
-        self.first_in_list = False
-        self.parts.append(text)

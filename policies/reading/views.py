@@ -1,20 +1,15 @@
-"""Reading pages: the companies, a company's history, one capture, and a comparison of two."""
+"""Reading pages: the companies, a company's history, and one capture."""
 
 from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from annotations.lineage.timeline import practice_timeline
-from annotations.models import Category
-from annotations.tagging.overlay import reader_links, sections_with_tags, tags_on_changed_rows
-from policies.comparing.comparison import compare_texts, display_rows
+from policies.extensions import overlay
 from policies.models import Company, Domain, Snapshot
-from policies.permissions import can_tag as may_tag
 from policies.reading.charts import sparkline
 from policies.reading.history import company_history
 from policies.reading.reader import rendered_sections
@@ -66,15 +61,17 @@ def company_list(request: HttpRequest) -> HttpResponse:
 def company_detail(request: HttpRequest, slug: str) -> HttpResponse:
     company = get_object_or_404(Company.objects.prefetch_related("domains"), slug=slug)
     history = company_history(company)
-    practices = practice_timeline(company, [row.snapshot for row in history.rows])
-    return render(
-        request,
-        "policies/company_detail.html",
-        {"company": company, "history": history, "rows": history.rows, "practices": practices},
-    )
+    context = {
+        "company": company,
+        "history": history,
+        "rows": history.rows,
+        **overlay().history_context(company, [row.snapshot for row in history.rows]),
+    }
+    return render(request, "policies/company_detail.html", context)
 
 
-def _capture(company: Company, token: str) -> Snapshot:
+def capture_at(company: Company, token: str) -> Snapshot:
+    """The capture a URL token names (the day's last for a date), or 404."""
     snapshot = (
         company.snapshots.at_capture(token)
         .select_related("text", "domain")
@@ -90,67 +87,16 @@ def _capture(company: Company, token: str) -> Snapshot:
 @require_GET
 def snapshot_detail(request: HttpRequest, slug: str, capture: str) -> HttpResponse:
     company = get_object_or_404(Company, slug=slug)
-    snapshot = _capture(company, capture)
+    snapshot = capture_at(company, capture)
     neighbours = company.snapshots.only("captured_at", "company_id").order_by("captured_at")
     previous = neighbours.filter(captured_at__lt=snapshot.captured_at).last()
     following = neighbours.filter(captured_at__gt=snapshot.captured_at).first()
-    can_tag = may_tag(request.user)
     context = {
         "company": company,
         "snapshot": snapshot,
-        "items": sections_with_tags(snapshot, rendered_sections(snapshot.text)),
+        "items": overlay().reader_sections(snapshot, rendered_sections(snapshot.text)),
         "previous": previous,
         "next": following,
-        "can_tag": can_tag,
-        "categories": Category.objects.all() if can_tag else [],
-        **reader_links(company),
+        **overlay().reader_context(request, company),
     }
     return render(request, "policies/snapshot_detail.html", context)
-
-
-@require_GET
-def compare_form(request: HttpRequest, slug: str) -> HttpResponse:
-    """The plain-GET form on the history and compare pages lands here and is redirected."""
-    company = get_object_or_404(Company, slug=slug)
-    old, new = request.GET.get("from", ""), request.GET.get("to", "")
-    try:
-        url = reverse("compare", args=[company.slug, old, new])
-    except NoReverseMatch:  # the values are not dates or timestamps
-        return render(
-            request,
-            "policies/bad_request.html",
-            {"message": "Choose two captures to compare.", "back": company.get_absolute_url()},
-            status=400,
-        )
-    if request.GET.get("changes") == "only":
-        url += "?changes=only"
-    return redirect(url)
-
-
-@require_GET
-def compare(request: HttpRequest, slug: str, old: str, new: str) -> HttpResponse:
-    company = get_object_or_404(Company, slug=slug)
-    left, right = _capture(company, old), _capture(company, new)
-    if left.captured_at > right.captured_at:
-        left, right = right, left  # older on the left, whichever order the URL gives
-    diff = compare_texts(left.text, right.text)
-    changes_only = request.GET.get("changes") == "only"
-    rows = display_rows(diff)
-    context = {
-        "company": company,
-        "left": left,
-        "right": right,
-        "diff": diff,
-        "rows": list(zip(rows, tags_on_changed_rows(left, rows), strict=True)),
-        "first_change": any(item.change for item in rows),
-        "changes_only": changes_only,
-        "captures": company.snapshots.order_by("captured_at").only("captured_at", "company_id"),
-    }
-    template = "policies/compare.html"
-    if request.htmx and request.htmx.target == "comparison":
-        template += "#comparison"
-    response = render(request, template, context)
-    if request.htmx:
-        canonical = reverse("compare", args=[company.slug, left.timestamp, right.timestamp])
-        response["HX-Push-Url"] = canonical + ("?changes=only" if changes_only else "")
-    return response

@@ -33,6 +33,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from policies.extensions import overlay
 from policies.models import Section, Snapshot
 
 MAX_QUERY_CHARS = 500
@@ -279,10 +280,10 @@ _HEADLINE_OPTIONS = (
     'MaxFragments=2, FragmentDelimiter=" … "'
 )
 
+# Sections, and the captures in which they carry a tag of the chosen category (from the overlay).
 _CATEGORY_SQL = (
-    " AND {section}.id IN (SELECT a.section_id FROM annotations_annotation a"
-    " JOIN annotations_category cat ON cat.id = a.category_id"
-    " WHERE cat.slug = %(category)s AND a.status <> 'dismissed'{capture})"
+    " AND (s.id, sn.id) IN (SELECT unnest(%(tagged_sections)s::bigint[]),"
+    " unnest(%(tagged_captures)s::bigint[]))"
 )
 
 
@@ -305,9 +306,12 @@ def _full_text_search(query: str, filters: SearchFilters) -> SearchResults:
             f"{capture_sql})"
         )
     if filters.category:
-        section_filter += _CATEGORY_SQL.format(section="s", capture="")
+        tagged = overlay().tagged_captures(filters.category)
+        params["tagged_sections"] = [section_id for section_id, _ in tagged]
+        params["tagged_captures"] = [snapshot_id for _, snapshot_id in tagged]
+        section_filter += " AND s.id = ANY(%(tagged_sections)s)"
         # Count only the captures in which the section carries such a tag.
-        capture_sql += _CATEGORY_SQL.format(section="s", capture=" AND a.snapshot_id = sn.id")
+        capture_sql += _CATEGORY_SQL
     sql = _SEARCH_SQL.format(section_filter=section_filter, capture_filter=capture_sql)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -407,10 +411,9 @@ def _substring_search(query: str, filters: SearchFilters) -> SearchResults:
     if filters.captures.active:
         sections = sections.filter(text_id__in=captures.values("text_id"))
     if filters.category:
-        from annotations.models import Annotation  # annotations builds on policies
-
-        tagged = Annotation.objects.shown().filter(category__slug=filters.category)
-        sections = sections.filter(pk__in=tagged.values("section_id"))
+        tagged = overlay().tagged_captures(filters.category)
+        sections = sections.filter(pk__in={section_id for section_id, _ in tagged})
+        captures = captures.filter(pk__in={snapshot_id for _, snapshot_id in tagged})
     rows = list(
         sections.order_by("-text_id", "position").values_list(
             "pk", "text_id", "heading", "anchor", "body", "plain"
@@ -468,6 +471,4 @@ def _substring_snippet(text: str, terms: list[str]) -> SafeString:
 
 def search_categories() -> list[tuple[str, str]]:
     """(slug, name) of the categories the category filter offers."""
-    from annotations.models import Category
-
-    return list(Category.objects.values_list("slug", "name"))
+    return overlay().search_categories()

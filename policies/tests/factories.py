@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from policies.importing.importer import normalized_hash
-from policies.models import Company, Domain, PolicyText, Snapshot
-from policies.reading.sectioning import split_sections
+from policies.importing.importer import build_text
+from policies.models import Company, Domain, PolicyText, Section, Snapshot
 
 
 def header_line(domain: str, timestamp: str, source_url: str | None = None) -> str:
@@ -42,24 +40,15 @@ def make_company(**overrides) -> Company:
 
 
 def make_text(body: str = "# Title\n\nWe collect data.\n\n## Sharing\n\nWe share it.\n"):
-    sha = hashlib.sha256(body.encode()).hexdigest()
-    text, created = PolicyText.objects.get_or_create(
-        sha256=sha,
-        defaults={
-            "normalized_hash": normalized_hash(body),
-            "body": body,
-            "word_count": len(body.split()),
-        },
-    )
-    if created:
-        for position, part in enumerate(split_sections(body)):
-            text.sections.create(
-                position=position,
-                heading=part.heading,
-                level=part.level,
-                body=part.text,
-                anchor=part.anchor,
-            )
+    """The stored text for `body`, made as the importer makes it (once per body)."""
+    text, sections = build_text(body)
+    existing = PolicyText.objects.filter(sha256=text.sha256).first()
+    if existing is not None:
+        return existing
+    text.save()
+    for section in sections:
+        section.text = text
+    Section.objects.bulk_create(sections)
     return text
 
 

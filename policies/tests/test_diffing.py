@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from policies.comparing import diffing
 from policies.comparing.diffing import AlignedRow, SectionDiff, diff_sections, diff_words
-from policies.reading.rendering import plain_text
+from policies.reading.text import section_text
 
 try:
     from policies.reading.sectioning import split_sections
@@ -30,9 +30,9 @@ CORPUS = SAMPLE_DIR / "corpus-sample"
 def _sections(markdown: str) -> list[tuple[str, str]]:
     """(heading, plain text) per section, as the comparison page feeds diff_sections."""
     if split_sections is not None:
-        return [(part.heading, plain_text(part.text)) for part in split_sections(markdown)]
+        return [(part.heading, section_text(part.text)) for part in split_sections(markdown)]
     chunks = re.split(r"(?m)^(?=## )", markdown)
-    return [(chunk.split("\n", 1)[0].lstrip("# "), plain_text(chunk)) for chunk in chunks]
+    return [(chunk.split("\n", 1)[0].lstrip("# "), section_text(chunk)) for chunk in chunks]
 
 
 def _sample(path: Path) -> list[tuple[str, str]]:
