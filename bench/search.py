@@ -68,9 +68,10 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 
+from policies.filters import CaptureFilters  # noqa: E402
 from policies.importing.importer import normalized_hash  # noqa: E402
 from policies.reading.sectioning import split_sections  # noqa: E402
-from policies.searching.search import CaptureFilters, SearchFilters, search_sections  # noqa: E402
+from policies.searching.search import SearchFilters, search_sections  # noqa: E402
 
 
 def _bench_module(name: str):

@@ -43,9 +43,10 @@ from django.db.models.functions import Cast, Concat
 from annotations.lineage import follow as lineage
 from annotations.models import Annotation, Category
 from annotations.tagging.tags import TaggingError, TagRequest, create_tag, validate_span
+from policies.filters import CaptureFilters, FilterError, Params, param_value, param_values
 from policies.models import Section, Snapshot
 from policies.reading.reader import rendered_sections
-from policies.searching.search import CaptureFilters, FilterError, Params, param_value, param_values
+from policies.spreadsheets import FormulaSafe
 
 FORMATS = ("csv", "jsonl", "jsonld")
 CONTENT_TYPES = {
@@ -123,33 +124,11 @@ class _UtcText(Func):
         return super().as_sql(compiler, connection, template=template, **extra)
 
 
-class _FormulaSafe(Func):
-    """A text cell with a leading apostrophe when it starts with = + - @ tab or carriage return
-    (OWASP's advice against formula injection), decided by the database."""
-
-    output_field = TextField()
-    _TEMPLATE = (
-        "CASE WHEN substr(%(expressions)s, 1, 1) IN ('=', '+', '-', '@', {tab}, {cr}) "
-        "THEN '''' || %(expressions)s ELSE %(expressions)s END"
-    )
-
-    def __init__(self, expression: str) -> None:
-        super().__init__(F(expression))
-
-    def as_sql(self, compiler, connection, **extra):
-        template = self._TEMPLATE.format(tab="char(9)", cr="char(13)")
-        return super().as_sql(compiler, connection, template=template, **extra)
-
-    def as_postgresql(self, compiler, connection, **extra):
-        template = self._TEMPLATE.format(tab="chr(9)", cr="chr(13)")
-        return super().as_sql(compiler, connection, template=template, **extra)
-
-
 def _csv_fields(raw: bool) -> tuple:
     """What the CSV's columns are made of. Every value is formatted (and, unless `raw`,
     formula-escaped) by the database, so rows go to csv.writer as they come: no Python work
     per row beyond reading it."""
-    text = str if raw else _FormulaSafe
+    text = str if raw else FormulaSafe
     return (
         "pk",
         text("snapshot__company__slug"),

@@ -16,8 +16,8 @@ from annotations.exports.export import (
     export_filename,
 )
 from annotations.models import Annotation, Category
+from policies.filters import FilterError, param_flag
 from policies.permissions import permission_required
-from policies.searching.search import FilterError, param_flag
 
 
 def _query_without(request: HttpRequest, *names: str) -> str:

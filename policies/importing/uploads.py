@@ -26,6 +26,7 @@ from django.utils import timezone
 from policies.importing.importer import ImportSummary, import_items
 from policies.importing.sources import SourceItem, iter_sources
 from policies.models import ImportFileResult, ImportRun
+from policies.spreadsheets import csv_safe
 
 Status = ImportRun.Status
 Outcome = ImportFileResult.Outcome
@@ -33,8 +34,6 @@ Outcome = ImportFileResult.Outcome
 UPLOADS_DIR = "imports"
 REPORT_PAGE_SIZE = 200
 _UNSAFE_NAME_RE = re.compile(r"[\x00-\x1f\x7f]")
-# CSV cells a spreadsheet would run as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _CSV_COLUMNS = [
     "position",
     "file",
@@ -279,12 +278,6 @@ def iter_report_csv(run: ImportRun) -> Iterator[str]:
             )
         )
         yield buffer.take()
-
-
-def csv_safe(value: object) -> str:
-    """The cell as text, with a leading apostrophe if it would start a spreadsheet formula."""
-    text = str(value)
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
 class _LineBuffer:

@@ -13,7 +13,8 @@ number of results.
 SQLite has no full-text index here; the fallback matches every word as a case-insensitive
 substring, unranked, and the page says so.
 
-`CaptureFilters` (companies, capture dates, latest capture only) are shared with the export.
+The capture filters (companies, capture dates, latest capture only) are shared with the export
+and live in `policies.filters`.
 """
 
 from __future__ import annotations
@@ -24,16 +25,15 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from datetime import UTC, datetime
 
 from django.db import connection
-from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from policies.extensions import overlay
+from policies.filters import CaptureFilters, Params, param_value
 from policies.models import Section, Snapshot
 
 MAX_QUERY_CHARS = 500
@@ -42,121 +42,6 @@ RESULTS = 50  # distinct section texts shown
 SNIPPET_CHARS = 100_000  # ts_headline reads at most this much of a section
 _START, _STOP = "\x01", "\x02"  # snippet markers, replaced by <mark> after escaping
 _CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r"}
-_TRUE = {"1", "true", "yes", "on"}
-_SPLIT = re.compile(r"[\s,]+")
-
-
-class FilterError(ValueError):
-    """A filter value that cannot be understood; the message names the parameter."""
-
-
-class Params(Protocol):
-    """What the filter parsers read: a Django QueryDict, or one built by a command."""
-
-    def getlist(self, key: str) -> list[str]: ...
-
-
-def param_values(params: Params, name: str) -> tuple[str, ...]:
-    """Every value of a repeatable parameter; each may also list several, comma-separated."""
-    values = []
-    for raw in params.getlist(name):
-        values.extend(v for v in _SPLIT.split(raw.strip()) if v)
-    return tuple(dict.fromkeys(values))
-
-
-def param_flag(params: Params, name: str) -> bool:
-    """A checkbox-style parameter: 1, true, yes or on."""
-    values = params.getlist(name)
-    return bool(values) and values[-1].strip().lower() in _TRUE
-
-
-def param_value(params: Params, name: str) -> str:
-    """A single-valued parameter (the last one given), stripped; "" when absent."""
-    values = params.getlist(name)
-    return values[-1].strip() if values else ""
-
-
-def parse_period(value: str, name: str) -> tuple[datetime, datetime]:
-    """A day, month or year (2015-06-01, 2015-06, 2015) as [start, end) in UTC."""
-    formats = (("%Y-%m-%d", "day"), ("%Y-%m", "month"), ("%Y", "year"))
-    for pattern, unit in formats:
-        try:
-            start = datetime.strptime(value, pattern).replace(tzinfo=UTC)
-        except ValueError:
-            continue
-        if unit == "day":
-            return start, start + timedelta(days=1)
-        if unit == "month":
-            following = start.replace(day=28) + timedelta(days=4)
-            return start, following.replace(day=1)
-        return start, start.replace(year=start.year + 1)
-    raise FilterError(
-        f"{name}: expected a date such as 2015-06-01, 2015-06 or 2015 (got {value[:40]!r})"
-    )
-
-
-@dataclass(frozen=True)
-class CaptureFilters:
-    """Which captures count: companies (slugs), a capture-date range, the latest only."""
-
-    companies: tuple[str, ...] = ()
-    captured_from: datetime | None = None  # inclusive
-    captured_before: datetime | None = None  # exclusive
-    latest: bool = False
-
-    @classmethod
-    def from_params(cls, params: Params) -> CaptureFilters:
-        """`company` (repeatable), `from`, `to` (day, month or year, inclusive), `latest`."""
-        first, last = param_value(params, "from"), param_value(params, "to")
-        start = parse_period(first, "from")[0] if first else None
-        end = parse_period(last, "to")[1] if last else None
-        if start and end and start >= end:
-            raise FilterError("from: must be on or before to")
-        return cls(param_values(params, "company"), start, end, param_flag(params, "latest"))
-
-    def q(self, prefix: str = "") -> Q:
-        """The condition on captures, for a query on Snapshot (prefix "") or through a relation
-        (prefix "snapshot__")."""
-        condition = Q()
-        if self.companies:
-            condition &= Q(**{f"{prefix}company__slug__in": self.companies})
-        if self.captured_from:
-            condition &= Q(**{f"{prefix}captured_at__gte": self.captured_from})
-        if self.captured_before:
-            condition &= Q(**{f"{prefix}captured_at__lt": self.captured_before})
-        if self.latest:
-            newest = Snapshot.objects.filter(company_id=OuterRef(f"{prefix}company_id"))
-            newest = newest.order_by("-captured_at").values("captured_at")[:1]
-            condition &= Q(**{f"{prefix}captured_at": Subquery(newest)})
-        return condition
-
-    def sql(self, alias: str) -> tuple[str, dict[str, object]]:
-        """The same condition as SQL on the snapshot table aliased `alias` (" AND ..." or ""),
-        with named parameters, so that one statement can repeat it."""
-        parts, params = [], {}
-        if self.companies:
-            parts.append(
-                f"{alias}.company_id IN "  # nosec B608 -- alias is ours; values are parameters
-                "(SELECT id FROM policies_company WHERE slug = ANY(%(companies)s))"
-            )
-            params["companies"] = list(self.companies)
-        if self.captured_from:
-            parts.append(f"{alias}.captured_at >= %(captured_from)s")
-            params["captured_from"] = self.captured_from
-        if self.captured_before:
-            parts.append(f"{alias}.captured_at < %(captured_before)s")
-            params["captured_before"] = self.captured_before
-        if self.latest:
-            # One grouped pass over the captures: a correlated max() per row is 20x slower.
-            parts.append(
-                f"({alias}.company_id, {alias}.captured_at) IN "  # nosec B608 -- alias is ours
-                "(SELECT company_id, max(captured_at) FROM policies_snapshot GROUP BY company_id)"
-            )
-        return "".join(f" AND {part}" for part in parts), params
-
-    @property
-    def active(self) -> bool:
-        return bool(self.companies or self.captured_from or self.captured_before or self.latest)
 
 
 @dataclass(frozen=True)
@@ -259,10 +144,10 @@ occurrences AS (
     GROUP BY b.digest, sn.company_id
 )
 SELECT c.slug, c.name, rep.heading, b.rank, o.captures, o.first_at, o.last_at,
-       o.first_anchor, o.last_anchor, rep.plain = '' AS markdown,
+       o.first_anchor, o.last_anchor,
        ts_headline(
            'english',
-           translate(left(coalesce(nullif(rep.plain, ''), rep.body), %(snippet_chars)s),
+           translate(left(rep.plain, %(snippet_chars)s),
                      %(markers)s, ''),
            query.q, %(headline_options)s
        ) AS snippet,
@@ -324,10 +209,10 @@ def _full_text_search(query: str, filters: SearchFilters) -> SearchResults:
     hits = []
     for row in rows:
         slug, name, heading, rank, count, first, last, first_anchor, last_anchor = row[:9]
-        markdown, text = row[9:11]
+        text = row[9]
         hit = Hit(
             heading=heading,
-            snippet=_marked(_tidy_markdown(text) if markdown else text),
+            snippet=_marked(text),
             captures=count,
             first_captured=first,
             last_captured=last,
@@ -343,16 +228,6 @@ _NO_WORDS = (
     "That query has no words to search for: very common words (such as “the” or “and”) and "
     "operators alone are ignored. Try a distinctive word."
 )
-
-
-_MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)\s]*\)")
-_MARKDOWN_MARKUP = re.compile(r"(?m)^[ \t]{0,3}(?:#{1,6}[ \t]+|>[ \t]?|[*+-][ \t]+)|\*\*|__|`")
-
-
-def _tidy_markdown(text: str) -> str:
-    """A snippet cut from a section's Markdown (its reader text is not rendered yet) without
-    the most visible markup: links keep their text, emphasis and heading marks go."""
-    return _MARKDOWN_MARKUP.sub("", _MARKDOWN_LINK.sub(r"\1", text))
 
 
 def _marked(snippet: str) -> SafeString:
@@ -404,9 +279,9 @@ def _substring_search(query: str, filters: SearchFilters) -> SearchResults:
         return SearchResults(query, message=_NO_WORDS, full_text=False)
     sections = Section.objects.all()
     for term in wanted:
-        sections = sections.filter(body__icontains=term)
+        sections = sections.filter(plain__icontains=term)
     for term in unwanted:
-        sections = sections.exclude(body__icontains=term)
+        sections = sections.exclude(plain__icontains=term)
     captures = Snapshot.objects.filter(filters.captures.q())
     if filters.captures.active:
         sections = sections.filter(text_id__in=captures.values("text_id"))
@@ -423,15 +298,14 @@ def _substring_search(query: str, filters: SearchFilters) -> SearchResults:
     by_text: dict[int, list[tuple]] = defaultdict(list)
     for _, text_id, heading, anchor, body, plain in rows[:CANDIDATES]:
         digest = hashlib.md5(body.encode(), usedforsecurity=False).hexdigest()
-        by_text[text_id].append((heading, anchor, body, plain, digest))
+        by_text[text_id].append((heading, anchor, plain, digest))
     occurrences: dict[tuple[str, str], list] = {}
     for text_id, captured_at, slug, name in captures.filter(text_id__in=list(by_text)).values_list(
         "text_id", "captured_at", "company__slug", "company__name"
     ):
-        for heading, anchor, body, plain, digest in by_text[text_id]:
+        for heading, anchor, plain, digest in by_text[text_id]:
             if (slug, digest) not in occurrences:
-                text = plain or _tidy_markdown(body)
-                occurrences[slug, digest] = [name, heading, text, []]
+                occurrences[slug, digest] = [name, heading, plain, []]
             occurrences[slug, digest][3].append((captured_at, anchor))
     hits = []
     for (slug, _), (name, heading, text, seen) in occurrences.items():
@@ -458,6 +332,13 @@ def _substring_snippet(text: str, terms: list[str]) -> SafeString:
     first = pattern.search(text)
     at = first.start() if first else 0
     start, end = max(0, at - _SNIPPET_AROUND), at + _SNIPPET_AROUND
+    # Cut at spaces, never inside a word.
+    if start > 0:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < at else start
+    if end < len(text):
+        space = text.rfind(" ", at, end)
+        end = space if space > at else end
     window = text[start:end]
     parts, cursor = [], 0
     for match in pattern.finditer(window):

@@ -6,8 +6,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from policies.filters import FilterError
 from policies.searching.search import (
-    FilterError,
     SearchFilters,
     clean_query,
     search_categories,

@@ -8,10 +8,11 @@ import pytest
 from django.db import connection
 
 from annotations.tests.factories import make_user, tag_text
+from policies.filters import CaptureFilters
 from policies.importing.importer import import_paths
 from policies.models import Company
 from policies.searching import search
-from policies.searching.search import CaptureFilters, SearchFilters, query_terms, search_sections
+from policies.searching.search import SearchFilters, query_terms, search_sections
 from policies.tests.factories import make_company, make_snapshot
 
 pytestmark = pytest.mark.django_db
@@ -275,3 +276,26 @@ def test_capture_filters_parse_days_months_and_years():
     assert filters.captured_from == _at(2009, 4)
     assert filters.captured_before == datetime(2016, 1, 1, tzinfo=UTC)
     assert CaptureFilters().active is False
+
+
+@pytest.mark.django_db
+def test_snippets_show_the_readable_text_and_whole_words():
+    filler = " ".join(f"word{n}" for n in range(60))
+    body = (
+        f"# Policy\n\n{filler} We use [cookies](https://example.com/cookies) under "
+        f"**Privacy & Security** rules. {filler}\n"
+    )
+    make_snapshot(make_company(slug="snip.example"), body=body)
+
+    results = search_sections("cookies")
+
+    snippet = str(results.groups[0].hits[0].snippet)
+    assert "cookies" in snippet
+    assert "](" not in snippet
+    assert "**" not in snippet
+    assert "https://" not in snippet
+    words = snippet.replace("…", " ").replace("<mark>", "").replace("</mark>", "").split()
+    assert all(
+        w.startswith("word") or w in "We use cookies under Privacy &amp; Security rules."
+        for w in words
+    )

@@ -7,7 +7,7 @@ from django.http import QueryDict
 from tqdm import tqdm
 
 from annotations.exports.export import FORMATS, ExportFilters, count_annotations, export_chunks
-from policies.searching.search import FilterError
+from policies.filters import FilterError
 
 _REPEATABLE = ("company", "domain", "category")
 _SINGLE = ("status", "annotator", "from", "to", "origin")
