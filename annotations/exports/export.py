@@ -325,30 +325,9 @@ def copy_csv_chunks(queryset: QuerySet, *, excel: bool = False) -> Iterator[tupl
 
 def web_annotation(row: tuple) -> dict:
     """A row of `_JSON_FIELDS` as a W3C Web Annotation (without `@context`)."""
-    (
-        tag_uuid,
-        company,
-        domain,
-        captured,
-        archive_url,
-        position,
-        anchor,
-        heading,
-        quote,
-        prefix,
-        suffix,
-        start,
-        end,
-        category,
-        attributes,
-        note,
-        annotator,
-        status,
-        kind,
-        origin_uuid,
-        created,
-        updated,
-    ) = row
+    (tag_uuid, company, domain, captured, archive_url, position, anchor, heading, quote) = row[:9]
+    (prefix, suffix, start, end, category, attributes, note, annotator, status) = row[9:18]
+    (kind, origin_uuid, created, updated) = row[18:]
     body: list[dict] = [
         {"type": "SpecificResource", "purpose": "classifying", "source": CATEGORY_IRI + category}
     ]

@@ -251,42 +251,7 @@ def _write(batch: list[_Parsed | FileReport], run: ImportRun, first_position: in
     """Write one batch (inside the caller's transaction) and return its reports in order."""
     parsed = [entry for entry in batch if isinstance(entry, _Parsed)]
     domains = _domains_for({p.header.domain for p in parsed})
-    keys = {(domains[p.header.domain].company_id, p.header.captured_at) for p in parsed}
-    existing = {
-        (company_id, when): (pk, sha)
-        for pk, company_id, when, sha in Snapshot.objects.filter(
-            company_id__in={k[0] for k in keys}, captured_at__in={k[1] for k in keys}
-        ).values_list("pk", "company_id", "captured_at", "text__sha256")
-    }
-    reports: list[FileReport] = []
-    to_create: list[tuple[FileReport, _Parsed]] = []
-    for entry in batch:
-        if isinstance(entry, FileReport):
-            reports.append(entry)
-            continue
-        domain = domains[entry.header.domain]
-        key = (domain.company_id, entry.header.captured_at)
-        report = FileReport(
-            entry.name,
-            Outcome.NEW,
-            warnings=entry.warnings,
-            company=domain.company.slug,
-            captured_at=entry.header.captured_at,
-        )
-        reports.append(report)
-        if key in existing:
-            pk, stored_sha = existing[key]
-            if stored_sha == entry.sha256:
-                report.outcome, report.snapshot_id = Outcome.PRESENT, pk
-            else:
-                report.outcome = Outcome.FAILED
-                report.reason = (
-                    f"a different capture of {domain.company.slug} at "
-                    f"{entry.header.captured_at:%Y-%m-%d %H:%M:%S} UTC is already stored"
-                )
-            continue
-        existing[key] = (None, entry.sha256)
-        to_create.append((report, entry))
+    reports, to_create = _sort_out(batch, domains)
     texts = _texts_for([entry for _, entry in to_create])
     snapshots = [
         Snapshot(
@@ -319,6 +284,52 @@ def _write(batch: list[_Parsed | FileReport], run: ImportRun, first_position: in
                 report.outcome = Outcome.UNCHANGED
     _record(reports, run, first_position)
     return reports
+
+
+def _sort_out(
+    batch: list[_Parsed | FileReport], domains: dict[str, Domain]
+) -> tuple[list[FileReport], list[tuple[FileReport, _Parsed]]]:
+    """A report for every entry, and the entries that are new captures: a capture already
+    stored with the same text is present, with another text it fails."""
+    keys = {
+        (domains[e.header.domain].company_id, e.header.captured_at)
+        for e in batch
+        if isinstance(e, _Parsed)
+    }
+    existing = {
+        (company_id, when): (pk, sha)
+        for pk, company_id, when, sha in Snapshot.objects.filter(
+            company_id__in={k[0] for k in keys}, captured_at__in={k[1] for k in keys}
+        ).values_list("pk", "company_id", "captured_at", "text__sha256")
+    }
+    reports: list[FileReport] = []
+    to_create: list[tuple[FileReport, _Parsed]] = []
+    for entry in batch:
+        if isinstance(entry, FileReport):
+            reports.append(entry)
+            continue
+        domain = domains[entry.header.domain]
+        key = (domain.company_id, entry.header.captured_at)
+        report = FileReport(
+            entry.name,
+            Outcome.NEW,
+            warnings=entry.warnings,
+            company=domain.company.slug,
+            captured_at=entry.header.captured_at,
+        )
+        reports.append(report)
+        if key not in existing:
+            existing[key] = (None, entry.sha256)
+            to_create.append((report, entry))
+        elif existing[key][1] == entry.sha256:
+            report.outcome, report.snapshot_id = Outcome.PRESENT, existing[key][0]
+        else:
+            report.outcome = Outcome.FAILED
+            report.reason = (
+                f"a different capture of {domain.company.slug} at "
+                f"{entry.header.captured_at:%Y-%m-%d %H:%M:%S} UTC is already stored"
+            )
+    return reports, to_create
 
 
 def _domains_for(names: set[str]) -> dict[str, Domain]:

@@ -446,6 +446,66 @@ def _skip_member(member_name: str) -> bool:
 # --- git clones of the corpus --------------------------------------------------------
 
 
+# Settings that could make git print extra text or run programs are pinned off: the output is
+# parsed, and the repository may not be ours.
+_GIT_SAFE_OPTIONS = ("--no-pager", "-c", "core.fsmonitor=false", "-c", "log.showSignature=false")
+# Which blob each commit gave each Markdown file, oldest commit first, NUL-separated.
+_GIT_LOG_ARGUMENTS = (
+    "log",
+    "-z",
+    "--reverse",
+    "--no-renames",
+    "--raw",
+    "--no-abbrev",
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--format=commit %H %ct",
+    "--",
+    "*.md",
+)
+
+
+def _clone_problem(base: list[str], env: dict[str, str]) -> str | None:
+    """Why the folder cannot be read as a clone (not a repository, no commits), or None."""
+    try:
+        check = subprocess.run(
+            [*base, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"],
+            capture_output=True,
+            env=env,
+            timeout=_GIT_TIMEOUT_SECONDS,
+            check=False,
+        )
+        if check.returncode == 0:
+            return None
+        inside = subprocess.run(
+            [*base, "rev-parse", "--git-dir"],
+            capture_output=True,
+            env=env,
+            timeout=_GIT_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"cannot run git: {exc}"
+    if inside.returncode == 0:
+        return "git repository has no commits"
+    reason = _git_reason(inside.stderr)
+    return (
+        reason if reason.startswith("not a git repository") else f"not a git repository: {reason}"
+    )
+
+
+def _stop(*processes: subprocess.Popen) -> None:
+    """Close the processes' pipes and make sure they have ended."""
+    for process in processes:
+        for pipe in (process.stdin, process.stdout):
+            if pipe is not None:
+                pipe.close()
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
 def _iter_git_clone(repo: Path, limits: _Limits) -> Iterator[SourceItem]:
     """Every committed version of every `.md` file in `repo`, oldest commit first.
 
@@ -459,61 +519,13 @@ def _iter_git_clone(repo: Path, limits: _Limits) -> Iterator[SourceItem]:
         yield _error(label, "git is not installed, so the clone cannot be read")
         return
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat"}
-    # Settings that could make git print extra text or run programs are pinned off:
-    # the output is parsed, and the repository may not be ours.
-    base = [
-        git,
-        "--no-pager",
-        "-c",
-        "core.fsmonitor=false",
-        "-c",
-        "log.showSignature=false",
-        "-C",
-        str(repo),
-    ]
-    try:
-        check = subprocess.run(
-            [*base, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"],
-            capture_output=True,
-            env=env,
-            timeout=_GIT_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        yield _error(label, f"cannot run git: {exc}")
-        return
-    if check.returncode != 0:
-        inside = subprocess.run(
-            [*base, "rev-parse", "--git-dir"],
-            capture_output=True,
-            env=env,
-            timeout=_GIT_TIMEOUT_SECONDS,
-            check=False,
-        )
-        if inside.returncode != 0:
-            reason = _git_reason(inside.stderr)
-            if not reason.startswith("not a git repository"):
-                reason = f"not a git repository: {reason}"
-            yield _error(label, reason)
-        else:
-            yield _error(label, "git repository has no commits")
+    base = [git, *_GIT_SAFE_OPTIONS, "-C", str(repo)]
+    problem = _clone_problem(base, env)
+    if problem:
+        yield _error(label, problem)
         return
 
-    log_command = [
-        *base,
-        "log",
-        "-z",
-        "--reverse",
-        "--no-renames",
-        "--raw",
-        "--no-abbrev",
-        "--no-color",
-        "--no-ext-diff",
-        "--no-textconv",
-        "--format=commit %H %ct",
-        "--",
-        "*.md",
-    ]
+    log_command = [*base, *_GIT_LOG_ARGUMENTS]
     with (
         tempfile.TemporaryFile() as log_errors,
         tempfile.TemporaryFile() as cat_errors,
@@ -545,13 +557,7 @@ def _iter_git_clone(repo: Path, limits: _Limits) -> Iterator[SourceItem]:
             yield _error(label, f"reading the clone failed: {reason}")
         finally:
             # Also runs when the consumer stops early: leave no git process behind.
-            for process in (log, cat):
-                for pipe in (process.stdin, process.stdout):
-                    if pipe is not None:
-                        pipe.close()
-                if process.poll() is None:
-                    process.kill()
-                process.wait()
+            _stop(log, cat)
         if log_status:
             log_errors.seek(0)
             yield _error(label, f"git log failed: {_git_reason(log_errors.read())}")

@@ -146,12 +146,6 @@ def history_chart(
     ]
     y_ticks = [(y_of(v), f"{v:,}") for v in (0, wmax // 2, wmax)]
     x_ticks = axis.ticks()
-    changed = sum(1 for ch in changes if ch)
-    description = (
-        f"{len(captures)} captures from {captures[0][0]:%Y-%m-%d} to {captures[-1][0]:%Y-%m-%d}; "
-        f"length from {words[0]:,} to {words[-1]:,} words (longest {wmax:,}); "
-        f"{changed} captures changed the text, the largest change {max(changes):,} words."
-    )
     return HistoryChart(
         width=width,
         height=height,
@@ -163,5 +157,17 @@ def history_chart(
         bars=bars,
         y_ticks=y_ticks,
         x_ticks=x_ticks,
-        description=description,
+        description=_describe(captures),
+    )
+
+
+def _describe(captures: list[tuple[datetime, int, int | None]]) -> str:
+    """The chart in words, for screen readers and for anyone who would rather read."""
+    words = [c[1] for c in captures]
+    changes = [c[2] or 0 for c in captures]
+    changed = sum(1 for ch in changes if ch)
+    return (
+        f"{len(captures)} captures from {captures[0][0]:%Y-%m-%d} to {captures[-1][0]:%Y-%m-%d}; "
+        f"length from {words[0]:,} to {words[-1]:,} words (longest {max(words):,}); "
+        f"{changed} captures changed the text, the largest change {max(changes):,} words."
     )
