@@ -25,6 +25,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 run: $(STAMP)
 	@DEBUG=1 $(PY) manage.py migrate --no-input -v 0
+	@DEBUG=1 $(PY) manage.py refresh_texts
 	@DEBUG=1 $(PY) manage.py import_policies --no-progress sample_data | sed -n 1p
 	@DEBUG=1 $(PY) manage.py create_demo_users
 	@echo "Palimpsest: http://127.0.0.1:$(PORT)/"
