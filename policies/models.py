@@ -138,6 +138,18 @@ class Section(models.Model):
         return self.heading
 
 
+class ImportRunQuerySet(models.QuerySet):
+    def for_list(self) -> ImportRunQuerySet:
+        """Runs newest first, with who started each."""
+        return self.select_related("user").order_by("-started_at", "-pk")
+
+    def for_page(self) -> ImportRunQuerySet:
+        """Runs as a detail page shows them: with their user and the newest run that retried
+        each (`retried_as`)."""
+        retries = ImportRun.objects.filter(retry_of=OuterRef("pk")).order_by("-pk").values("pk")
+        return self.select_related("user").annotate(retried_as=Subquery(retries[:1]))
+
+
 class ImportRun(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued"  # uploaded from the browser, waiting for a worker
@@ -173,6 +185,8 @@ class ImportRun(models.Model):
     retry_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
     )
+
+    objects = ImportRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_at", "-id"]

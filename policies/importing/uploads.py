@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
@@ -212,21 +212,6 @@ def mark_stale_runs(stale_after: timedelta | None = None) -> int:
             f"{'were' if files_read != 1 else 'was'} imported",
         )
     return len(stale)
-
-
-def runs_for_list() -> QuerySet[ImportRun]:
-    """Every run, newest first, with who started it."""
-    return ImportRun.objects.select_related("user").order_by("-started_at", "-pk")
-
-
-def run_for_page(run_id: int) -> QuerySet[ImportRun]:
-    """The run a detail page shows, with its user and the newest run that retried it."""
-    retries = ImportRun.objects.filter(retry_of=OuterRef("pk")).order_by("-pk").values("pk")
-    return (
-        ImportRun.objects.select_related("user")
-        .annotate(retried_as=Subquery(retries[:1]))
-        .filter(pk=run_id)
-    )
 
 
 def is_active(run: ImportRun) -> bool:

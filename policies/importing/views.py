@@ -32,8 +32,6 @@ from policies.importing.uploads import (
     mark_stale_runs,
     report_page,
     run_again,
-    run_for_page,
-    runs_for_list,
     start_upload_import,
     too_big_message,
     too_many_files_message,
@@ -106,7 +104,7 @@ class UploadForm(forms.Form):
 @permission_required("import")
 def import_list(request: HttpRequest) -> HttpResponse:
     mark_stale_runs()
-    page = Paginator(runs_for_list(), RUNS_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(ImportRun.objects.for_list(), RUNS_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "policies/import_list.html", {"page": page})
 
 
@@ -169,7 +167,7 @@ def _upload_form(
 @permission_required("import")
 def import_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     mark_stale_runs()
-    run = get_object_or_404(run_for_page(run_id))
+    run = get_object_or_404(ImportRun.objects.for_page(), pk=run_id)
     context = {
         "run": run,
         "active": is_active(run),

@@ -340,110 +340,135 @@ def _borrowed_title(lines: list[_Line], start: int) -> tuple[int, str] | None:
 
 
 def _scan(lines: list[_Line]) -> tuple[list[_Boundary], str | None]:
-    """One pass over the lines: the section boundaries and the page title (None if none).
-
-    The state is what CommonMark needs to know whether a line can be a heading at all: open
-    fence, indented code, table, the content column of the open list, and what the previous
-    line was ("blank", "para" for paragraph text that a lazy line could continue, "quote",
-    "other" for lines that close themselves such as headings, rules and code).
-    """
-    boundaries: list[_Boundary] = []
-    title: str | None = None
-    last_heading_level: int | None = None
-    fence: str | None = None
-    fence_indent = 0
-    in_indented_code = False
-    in_table = False
-    list_column: int | None = None
-    previous = "blank"
-    title_line_of_empty_heading = -1
-
+    """One pass over the lines: the section boundaries and the page title (None if none)."""
+    scanner = _Scanner(lines)
     for index, line in enumerate(lines):
+        scanner.read(index, line)
+    return scanner.boundaries, scanner.title
+
+
+class _Scanner:
+    """The state CommonMark needs to know whether a line can be a heading at all: open fence,
+    indented code, table, the content column of the open list, and what the previous line was
+    ("blank", "para" for paragraph text that a lazy line could continue, "quote", "other" for
+    lines that close themselves such as headings, rules and code)."""
+
+    def __init__(self, lines: list[_Line]) -> None:
+        self.lines = lines
+        self.boundaries: list[_Boundary] = []
+        self.title: str | None = None
+        self.last_heading_level: int | None = None
+        self.fence: str | None = None
+        self.fence_indent = 0
+        self.in_indented_code = False
+        self.in_table = False
+        self.list_column: int | None = None
+        self.previous = "blank"
+        self.title_line_of_empty_heading = -1
+
+    def read(self, index: int, line: _Line) -> None:
         content = line.content
-        if fence is not None:
+        if self.fence is not None:
             stripped = content.lstrip(" \t")
-            if _indent_width(content) < fence_indent + 4 and _closes_fence(stripped, fence):
-                fence = None
-            previous = "other"
-            continue
+            if _indent_width(content) < self.fence_indent + 4 and _closes_fence(
+                stripped, self.fence
+            ):
+                self.fence = None
+            self.previous = "other"
+            return
         if _is_blank(content):
-            in_table = False
-            previous = "blank"
-            continue
-        if index == title_line_of_empty_heading:
-            previous = "para"  # already used as the heading above it
-            continue
+            self.in_table = False
+            self.previous = "blank"
+            return
+        if index == self.title_line_of_empty_heading:
+            self.previous = "para"  # already used as the heading above it
+            return
         indent = _indent_width(content)
-        if in_indented_code:
+        if self.in_indented_code:
             if indent >= 4:
-                continue
-            in_indented_code = False
-        if in_table:
-            continue
+                return
+            self.in_indented_code = False
+        if self.in_table or self._continues_list(content, indent):
+            return
+        self._read_block_start(index, line, indent)
+
+    def _continues_list(self, content: str, indent: int) -> bool:
+        """True when the line belongs to the open list (and so cannot start a section)."""
+        if self.list_column is None:
+            return False
+        if indent >= self.list_column:
+            self.previous = "para"
+            return True
+        if not _is_thematic_break(content.lstrip(" \t")):
+            column = _list_item_content_column(content, indent, after_paragraph=False)
+            if column is not None:
+                self.list_column = column  # a sibling or outer item: the list goes on
+                self.previous = "para"
+                return True
+            if self.previous == "para" and not _interrupts_paragraph(content):
+                return True  # lazy continuation of the item's paragraph
+        self.list_column = None
+        return False
+
+    def _read_block_start(self, index: int, line: _Line, indent: int) -> None:
+        content = line.content
         stripped = content.lstrip(" \t")
-
-        if list_column is not None:
-            if indent >= list_column:
-                previous = "para"
-                continue
-            if not _is_thematic_break(stripped):
-                column = _list_item_content_column(content, indent, after_paragraph=False)
-                if column is not None:
-                    list_column = column  # a sibling or outer item: the list goes on
-                    previous = "para"
-                    continue
-                if previous == "para" and not _interrupts_paragraph(content):
-                    continue  # lazy continuation of the item's paragraph
-            list_column = None
-
-        after_paragraph = previous in ("para", "quote")
+        after_paragraph = self.previous in ("para", "quote")
         if indent >= 4:
             if not after_paragraph:
-                in_indented_code = True
-                previous = "other"
-            continue  # otherwise a lazy continuation line
+                self.in_indented_code = True
+                self.previous = "other"
+            return  # otherwise a lazy continuation line
         if (opening := _fence_opening(stripped)) is not None:
-            fence, fence_indent = opening, indent
-            previous = "other"
-            continue
+            self.fence, self.fence_indent = opening, indent
+            self.previous = "other"
+            return
         if stripped.startswith(">"):
-            previous = "quote"
-            continue
+            self.previous = "quote"
+            return
         if (heading := _atx_heading(stripped)) is not None:
-            level, raw_text = heading
-            heading_text = _plain_text(raw_text)
-            previous = "other"
-            if not heading_text:
-                borrowed = _borrowed_title(lines, index + 1)
-                if borrowed is None:
-                    continue  # an empty heading with nothing to name it: plain text
-                title_line_of_empty_heading, heading_text = borrowed
-            if level == 1 and title is None:
-                title = heading_text
-                continue
-            level = max(level, 2)
-            boundaries.append(_Boundary(line.offset, heading_text, level))
-            last_heading_level = level
-            continue
+            self._read_heading(index, line, *heading)
+            return
         if _is_thematic_break(stripped):
-            previous = "other"
-            continue
+            self.previous = "other"
+            return
         column = _list_item_content_column(content, indent, after_paragraph)
         if column is not None:
-            list_column = column
-            previous = "para"
-            continue
-        next_content = lines[index + 1].content if index + 1 < len(lines) else None
+            self.list_column = column
+            self.previous = "para"
+            return
+        next_content = self.lines[index + 1].content if index + 1 < len(self.lines) else None
         if _is_table_start(content, next_content):
-            in_table = True
-            continue
-        if not after_paragraph and (bold := _bold_line_text(content)) is not None:
-            whole_paragraph = next_content is None or _interrupts_paragraph(next_content)
-            if whole_paragraph or _ends_with_hard_break(content):
-                heading_text = _plain_text(bold)
-                if heading_text:
-                    level = 2 if last_heading_level is None else min(last_heading_level + 1, 6)
-                    boundaries.append(_Boundary(line.offset, heading_text, level))
-        previous = "para"
+            self.in_table = True
+            return
+        if not after_paragraph:
+            self._read_bold_line(line, next_content)
+        self.previous = "para"
 
-    return boundaries, title
+    def _read_heading(self, index: int, line: _Line, level: int, raw_text: str) -> None:
+        heading_text = _plain_text(raw_text)
+        self.previous = "other"
+        if not heading_text:
+            borrowed = _borrowed_title(self.lines, index + 1)
+            if borrowed is None:
+                return  # an empty heading with nothing to name it: plain text
+            self.title_line_of_empty_heading, heading_text = borrowed
+        if level == 1 and self.title is None:
+            self.title = heading_text
+            return
+        level = max(level, 2)
+        self.boundaries.append(_Boundary(line.offset, heading_text, level))
+        self.last_heading_level = level
+
+    def _read_bold_line(self, line: _Line, next_content: str | None) -> None:
+        """A paragraph that is one bold line is a pseudo-heading, one level below the last."""
+        content = line.content
+        if (bold := _bold_line_text(content)) is None:
+            return
+        whole_paragraph = next_content is None or _interrupts_paragraph(next_content)
+        if whole_paragraph or _ends_with_hard_break(content):
+            heading_text = _plain_text(bold)
+            if heading_text:
+                last = self.last_heading_level
+                level = 2 if last is None else min(last + 1, 6)
+                self.boundaries.append(_Boundary(line.offset, heading_text, level))
