@@ -31,8 +31,7 @@ from policies.models import (
     Section,
     Snapshot,
 )
-from policies.reading.sectioning import split_sections_and_title
-from policies.reading.text import TEXT_VERSION, count_words, section_text, wording_hash
+from policies.reading.text import TEXT_VERSION, count_words, derive_policy, wording_hash
 
 Outcome = ImportFileResult.Outcome
 
@@ -369,9 +368,9 @@ def build_text(body: str, sha256: str | None = None) -> tuple[PolicyText, list[S
     """An unsaved text for `body` and its unsaved sections (without their text yet), with what
     the reader derives from them: each section's readable text, the word count, the page title
     and the wording hash that decides "unchanged"."""
-    parts, title = split_sections_and_title(body)
+    title, derived = derive_policy(body)
     sections, anchors = [], set()
-    for position, part in enumerate(parts):
+    for position, (part, plain) in enumerate(derived):
         anchor = part.anchor[:200]
         if anchor in anchors:  # truncation can collide; keep anchors unique within the text
             anchor = f"{anchor[:190]}-{position}"
@@ -383,7 +382,7 @@ def build_text(body: str, sha256: str | None = None) -> tuple[PolicyText, list[S
                 level=part.level,
                 body=part.text,
                 anchor=anchor,
-                plain=section_text(part.text),
+                plain=plain,
             )
         )
     plains = [section.plain for section in sections]

@@ -22,11 +22,13 @@ from collections.abc import Iterable
 
 from policies.reading.clauses import reader_text
 from policies.reading.rendering import render_markdown
+from policies.reading.sectioning import SectionPart, split_sections_and_title
 
 __all__ = [
     "TEXT_VERSION",
     "WORD_RE",
     "count_words",
+    "derive_policy",
     "section_body",
     "section_text",
     "wording_hash",
@@ -74,3 +76,10 @@ def section_body(text: str, heading: str, level: int) -> tuple[int, str]:
         if " ".join(first.split()) == heading:
             return len(first) + len(newline), rest
     return 0, text
+
+
+def derive_policy(body: str) -> tuple[str, list[tuple[SectionPart, str]]]:
+    """A policy's page title and its sections, each with its readable text: all the importer
+    derives from a body, as plain data (it may run in another process)."""
+    parts, title = split_sections_and_title(body)
+    return title, [(part, section_text(part.text)) for part in parts]
