@@ -54,6 +54,8 @@ ROLE_TABLE: dict[tuple[str, str], tuple[Cell, ...]] = {
     ("review_list", "GET"):             (LOGIN,   200,     200,     403,     403,     200),
     ("review_action", "GET"):           (405,     405,     405,     405,     405,     405),
     ("review_action", "POST"):          (LOGIN,   400,     400,     403,     403,     400),
+    ("review_undo", "GET"):             (405,     405,     405,     405,     405,     405),
+    ("review_undo", "POST"):            (LOGIN,   400,     400,     403,     403,     400),
     # Export: Researchers and Curators.
     ("export_page", "GET"):             (LOGIN,   403,     200,     200,     403,     200),
     ("export_annotations", "GET"):      (LOGIN,   403,     200,     200,     403,     200),
