@@ -58,6 +58,7 @@ ROLE_TABLE: dict[tuple[str, str], tuple[Cell, ...]] = {
     ("review_undo", "POST"):            (LOGIN,   400,     400,     403,     403,     400),
     # Export: Researchers and Curators.
     ("export_page", "GET"):             (LOGIN,   403,     200,     200,     403,     200),
+    ("export_companies", "GET"):        (LOGIN,   403,     200,     200,     403,     200),
     ("export_annotations", "GET"):      (LOGIN,   403,     200,     200,     403,     200),
     # Imports from the browser: Importers.
     ("import_list", "GET"):             (LOGIN,   403,     403,     403,     200,     200),
