@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -79,8 +81,14 @@ def export_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 @permission_required("export")
 def export_companies(request: HttpRequest) -> HttpResponse:
-    """The company picker's suggestions for what is typed so far (htmx, as you type)."""
-    context = {"company_options": complete_company_list(request.GET.get("company", ""))}
+    """The company picker's suggestions for what is typed so far (htmx, as you type); without
+    htmx, the export page with what was typed."""
+    typed = request.GET.get("company", "")
+    if not request.htmx:
+        return redirect(
+            reverse("export_page") + (f"?{urlencode({'company': typed})}" if typed else "")
+        )
+    context = {"company_options": complete_company_list(typed)}
     return render(request, "annotations/export.html#company-options", context)
 
 

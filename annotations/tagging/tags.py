@@ -72,14 +72,35 @@ def _audit(action: str, annotation_pk: int, user, before=None, after=None) -> An
 
 
 def validate_span(section: Section, start: int, end: int, quote: str) -> None:
-    """The quote must be exactly the section's text at the offsets."""
-    if not 0 <= start < end <= len(section.plain):
+    """The quote must be exactly the section's text at the offsets, and whole words: a tag
+    never starts or ends inside a word (the reader widens a selection to whole words first)."""
+    text = section.plain
+    if not 0 <= start < end <= len(text):
         raise TaggingError(
-            f"start and end must satisfy 0 <= start < end <= {len(section.plain)} "
-            f"(got {start} and {end})"
+            f"start and end must satisfy 0 <= start < end <= {len(text)} (got {start} and {end})"
         )
-    if section.plain[start:end] != quote:
+    if text[start:end] != quote:
         raise TaggingError("quote does not match the section text at these offsets")
+    for edge, where in ((start, "starts"), (end, "ends")):
+        if _inside_word(text, edge):
+            raise TaggingError(
+                f"the selection {where} inside the word “{_word_at(text, edge)}”: "
+                "select whole words"
+            )
+
+
+def _inside_word(text: str, at: int) -> bool:
+    return 0 < at < len(text) and text[at - 1].isalnum() and text[at].isalnum()
+
+
+def _word_at(text: str, at: int) -> str:
+    """The whole word around offset `at` (letters and digits)."""
+    first, last = at, at
+    while first > 0 and text[first - 1].isalnum():
+        first -= 1
+    while last < len(text) and text[last].isalnum():
+        last += 1
+    return text[first:last]
 
 
 def create_tag(request: TagRequest, user) -> tuple[Annotation, bool]:

@@ -309,3 +309,22 @@ def test_review_says_what_happened_and_offers_undo_for_a_few_seconds(
     expect(item.get_by_role("button", name="Undo")).to_have_count(0)
     expect(item).to_contain_text("Confirmed: Data Retention")
     assert page.console_errors == []
+
+
+def test_a_selection_inside_words_is_widened_to_whole_words(page, captures, screenshot_dir):
+    sign_in(page, make_user("rev", REVIEWER).username)
+    _reader(page, FIRST)
+    picker = page.locator("#tag-picker")
+    # "crypt all data in tran": starts and ends inside a word.
+    _select_with_mouse(page, ENCRYPT, "crypt all data in tran")
+    expect(picker).to_be_visible()
+    expect(picker.locator(".picker-quote")).to_have_text(f"“{WORDS}”")
+    expect(picker.locator(".picker-widened")).to_be_visible()
+    page.screenshot(path=screenshot_dir / "tagging-widened.png")
+    page.keyboard.press("6")
+    _expect_tagged(page, WORDS, "data-security")
+    # A selection of whole words is left as it is, and the picker says nothing about it.
+    _select_with_mouse(page, SELL, "never sell")
+    expect(picker.locator(".picker-quote")).to_have_text("“never sell”")
+    expect(picker.locator(".picker-widened")).to_be_hidden()
+    assert page.console_errors == []
