@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,7 +17,7 @@ from policies.comparing.comparison import compare_texts, display_rows
 from policies.models import Company, Domain, Snapshot
 from policies.permissions import can_tag as may_tag
 from policies.reading.charts import sparkline
-from policies.reading.history import company_history
+from policies.reading.history import company_history, nearest_capture
 from policies.reading.reader import rendered_sections
 
 SORTS = {
@@ -90,7 +91,18 @@ def _capture(company: Company, token: str) -> Snapshot:
 @require_GET
 def snapshot_detail(request: HttpRequest, slug: str, capture: str) -> HttpResponse:
     company = get_object_or_404(Company, slug=slug)
-    snapshot = _capture(company, capture)
+    try:
+        snapshot = _capture(company, capture)
+    except Http404:
+        nearest = nearest_capture(company, capture)
+        if nearest is None:
+            raise
+        messages.info(
+            request,
+            f"{company.name} has no capture on {capture}; this is the nearest one, "
+            f"{nearest.captured_at:%Y-%m-%d}.",
+        )
+        return redirect(nearest.get_absolute_url())
     neighbours = company.snapshots.only("captured_at", "company_id").order_by("captured_at")
     previous = neighbours.filter(captured_at__lt=snapshot.captured_at).last()
     following = neighbours.filter(captured_at__gt=snapshot.captured_at).first()
