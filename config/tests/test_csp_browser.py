@@ -59,12 +59,8 @@ def _existing_pages() -> list[str]:
     return paths
 
 
-def _violations(page: Page) -> list[str]:
-    page.wait_for_load_state("networkidle")
-    return page.evaluate("window.__cspViolations")
-
-
-def test_signed_in_pages_break_no_content_security_policy(page, sample_dir, tmp_path):
+def _member_and_captures(sample_dir, tmp_path):
+    """Two captures of one company, and a staff member holding every role."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for name in FILES:
@@ -73,6 +69,16 @@ def test_signed_in_pages_break_no_content_security_policy(page, sample_dir, tmp_
     restore_migrated_rows()
     member = make_user("member", is_staff=True)
     member.groups.add(*Group.objects.filter(name__in=ALL_ROLES))
+    return member
+
+
+def _violations(page: Page) -> list[str]:
+    page.wait_for_load_state("networkidle")
+    return page.evaluate("window.__cspViolations")
+
+
+def test_signed_in_pages_break_no_content_security_policy(page, sample_dir, tmp_path):
+    member = _member_and_captures(sample_dir, tmp_path)
     newest = Snapshot.objects.order_by("captured_at").last()
     tag_text(newest, "Psiphon", member, slug="first-party-collection-use")
 
@@ -112,14 +118,7 @@ def test_signed_in_pages_break_no_content_security_policy(page, sample_dir, tmp_
 def test_main_pages_do_not_scroll_sideways(page, sample_dir, tmp_path, screenshot_dir, width):
     """Every main page fits the window at desktop and phone widths (tables scroll inside their
     own box); screenshots land in screenshots/ for a person to look at."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for name in FILES:
-        shutil.copy(Path(sample_dir) / "corpus-sample" / name, corpus / name)
-    import_paths([corpus])
-    restore_migrated_rows()
-    member = make_user("member", is_staff=True)
-    member.groups.add(*Group.objects.filter(name__in=ALL_ROLES))
+    _member_and_captures(sample_dir, tmp_path)
     page.set_viewport_size({"width": width, "height": 900})
     sign_in(page, "member")
     too_wide = {}
