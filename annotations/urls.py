@@ -15,8 +15,10 @@ urlpatterns = [
     path("annotations/<int:pk>/delete/", views.tag_delete, name="tag_delete"),
     path("review/", review_views.review_list, name="review_list"),
     path("review/<int:pk>/", review_views.review_action, name="review_action"),
+    path("review/<int:pk>/undo/", review_views.review_undo, name="review_undo"),
     path("taxonomy.css", views.taxonomy_css, name="taxonomy_css"),
     path("export/", export_views.export_page, name="export_page"),
+    path("export/companies/", export_views.export_companies, name="export_companies"),
     re_path(
         r"^export/annotations\.(?P<fmt>csv|jsonl|jsonld)$",
         export_views.export_annotations,

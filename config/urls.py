@@ -19,6 +19,12 @@ accounts = [
     ),
 ]
 
+# The admin names the site and links back to it (templates/admin/base_site.html adds the favicon).
+admin.site.site_header = "Palimpsest administration"
+admin.site.site_title = "Palimpsest administration"
+admin.site.index_title = "Companies, captures, tags and users"
+admin.site.site_url = "/"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include(accounts)),

@@ -37,12 +37,24 @@ from uuid import UUID
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, CharField, F, Func, Q, QuerySet, TextField, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    Func,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Concat
 
 from annotations.lineage import follow as lineage
 from annotations.models import Annotation, Category
 from annotations.tagging.tags import TaggingError, TagRequest, create_tag, validate_span
+from policies.companies import unknown_companies
 from policies.filters import CaptureFilters, FilterError, Params, param_value, param_values
 from policies.models import Section, Snapshot
 from policies.reading.reader import rendered_sections
@@ -181,6 +193,23 @@ _JSON_FIELDS = (
 )
 
 
+# Exports hold active tags unless asked otherwise: a proposed copy awaits a reviewer, and a
+# dismissed one was judged wrong. `status=any` (or every status named) exports them all.
+DEFAULT_STATUSES = (Annotation.Status.ACTIVE.value,)
+ANY_STATUS = "any"
+
+
+def _statuses(params: Params) -> tuple[str, ...]:
+    chosen = param_values(params, "status")
+    if ANY_STATUS in chosen:
+        return tuple(Annotation.Status.values)
+    for status in chosen:
+        if status not in Annotation.Status.values:
+            choices = ", ".join([*Annotation.Status.values, ANY_STATUS])
+            raise FilterError(f"status: one of {choices} (got {status[:40]!r})")
+    return tuple(s for s in Annotation.Status.values if s in chosen) or DEFAULT_STATUSES
+
+
 @dataclass(frozen=True)
 class ExportFilters:
     """Which tags to export: the capture filters plus tag-level ones."""
@@ -188,50 +217,134 @@ class ExportFilters:
     captures: CaptureFilters = field(default_factory=CaptureFilters)
     domains: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
-    status: str = ""
+    statuses: tuple[str, ...] = DEFAULT_STATUSES
     annotator: str = ""
     origin: str = ""  # "original", or "carried" (carried and proposed copies)
 
     @classmethod
     def from_params(cls, params: Params) -> ExportFilters:
-        """`company`, `domain`, `category` (repeatable or comma-separated), `status`,
-        `annotator`, `from`, `to`, `origin` (original|carried), `latest`."""
-        status = param_value(params, "status")
-        if status and status not in Annotation.Status.values:
-            raise FilterError(f"status: one of {', '.join(Annotation.Status.values)}")
+        """`company`, `domain`, `category`, `status` (repeatable or comma-separated; status
+        active unless given, `any` for every status), `annotator`, `from`, `to`, `origin`
+        (original|carried), `latest`. Refuses a company that does not exist, naming it and its
+        close matches."""
         origin = param_value(params, "origin")
         if origin and origin not in {"original", "carried"}:
             raise FilterError("origin: original or carried")
-        return cls(
+        filters = cls(
             captures=CaptureFilters.from_params(params),
             domains=tuple(d.lower() for d in param_values(params, "domain")),
             categories=param_values(params, "category"),
-            status=status,
+            statuses=_statuses(params),
             annotator=param_value(params, "annotator"),
             origin=origin,
         )
+        _check_companies(filters)
+        return filters
 
-    def queryset(self) -> QuerySet[Annotation]:
-        """The matching tags, in export order."""
+    def q(self, *, statuses: bool = True) -> Q:
+        """The condition on tags (without the statuses when `statuses` is false)."""
         condition = self.captures.q("snapshot__")
         if self.domains:
             condition &= Q(snapshot__domain__name__in=self.domains)
         if self.categories:
             condition &= Q(category__slug__in=self.categories)
-        if self.status:
-            condition &= Q(status=self.status)
+        if statuses and set(self.statuses) != set(Annotation.Status.values):
+            condition &= Q(status__in=self.statuses)
         if self.annotator:
             condition &= Q(annotator__username=self.annotator)
         if self.origin == "original":
             condition &= Q(kind=Annotation.Kind.ORIGINAL)
         elif self.origin == "carried":
             condition &= ~Q(kind=Annotation.Kind.ORIGINAL)
-        return Annotation.objects.filter(condition).order_by(*ORDER)
+        return condition
+
+    def queryset(self) -> QuerySet[Annotation]:
+        """The matching tags, in export order."""
+        return Annotation.objects.filter(self.q()).order_by(*ORDER)
+
+
+class UnknownCompanies(FilterError):
+    """Companies named in the filters that do not exist: `unknown` maps each to its close
+    matches, `filters` are the rest of the request, parsed, for the form to keep."""
+
+    def __init__(self, unknown: dict[str, list[str]], filters: ExportFilters) -> None:
+        parts = []
+        for slug, matches in unknown.items():
+            hint = f" (did you mean {' or '.join(matches)}?)" if matches else ""
+            parts.append(f"{slug!r}{hint}")
+        plural = "companies" if len(parts) > 1 else "company"
+        super().__init__(f"company: no {plural} called {'; '.join(parts)}.")
+        self.unknown = unknown
+        self.filters = filters
+
+
+def _check_companies(filters: ExportFilters) -> None:
+    if filters.captures.companies:
+        unknown = unknown_companies(filters.captures.companies)
+        if unknown:
+            raise UnknownCompanies(unknown, filters)
+
+
+@dataclass(frozen=True)
+class StatusChoice:
+    """One status on the export page: what it means, whether it is included, how many match."""
+
+    value: str
+    label: str
+    meaning: str
+    included: bool
+    count: int | None  # None: not counted (the filters were refused)
+
+
+_MEANINGS = {
+    "active": "tagged on a capture, carried to an unchanged clause, or confirmed in review",
+    "pending": "proposed where the tagged clause changed, not yet confirmed by a reviewer",
+    "dismissed": "proposed, then judged wrong by a reviewer",
+}
+
+
+def status_choices(filters: ExportFilters, *, counted: bool = True) -> list[StatusChoice]:
+    """Every status with its meaning, whether the export includes it and (when `counted`) how
+    many tags of it match the other filters (one query)."""
+    counts = status_counts(filters) if counted else {}
+    return [
+        StatusChoice(
+            value, label.lower(), _MEANINGS[value], value in filters.statuses, counts.get(value)
+        )
+        for value, label in Annotation.Status.choices
+    ]
+
+
+def describe_statuses(choices: list[StatusChoice]) -> str:
+    """What an export holds, by status: "Included: active (3). Not included: pending review
+    (1), dismissed (0)."."""
+
+    def listed(items: list[StatusChoice]) -> str:
+        return ", ".join(f"{c.label} ({c.count:,})" for c in items)
+
+    included = [c for c in choices if c.included]
+    excluded = [c for c in choices if not c.included]
+    text = f"Included: {listed(included)}."
+    return f"{text} Not included: {listed(excluded)}." if excluded else text
 
 
 def count_annotations(filters: ExportFilters) -> int:
     """How many tags an export with these filters writes."""
     return filters.queryset().count()
+
+
+def status_counts(filters: ExportFilters) -> dict[str, int]:
+    """How many tags of each status match the other filters (one query), so the export page can
+    say what each status choice adds."""
+    rows = (
+        Annotation.objects.filter(filters.q(statuses=False))
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+    )
+    counts = dict.fromkeys(Annotation.Status.values, 0)
+    counts.update(dict(rows))
+    return counts
 
 
 def annotation_rows(filters: ExportFilters, fields: tuple) -> Iterator[tuple]:

@@ -6,9 +6,11 @@ Views and commands call these functions; each runs in one transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from annotations.lineage import follow as lineage
 from annotations.models import Annotation, AnnotationEvent, Category
@@ -63,21 +65,42 @@ def snapshot_state(annotation: Annotation) -> dict:
     }
 
 
-def _audit(action: str, annotation_pk: int, user, before=None, after=None) -> None:
-    AnnotationEvent.objects.create(
+def _audit(action: str, annotation_pk: int, user, before=None, after=None) -> AnnotationEvent:
+    return AnnotationEvent.objects.create(
         annotation_pk=annotation_pk, action=action, user=user, before=before, after=after
     )
 
 
 def validate_span(section: Section, start: int, end: int, quote: str) -> None:
-    """The quote must be exactly the section's text at the offsets."""
-    if not 0 <= start < end <= len(section.plain):
+    """The quote must be exactly the section's text at the offsets, and whole words: a tag
+    never starts or ends inside a word (the reader widens a selection to whole words first)."""
+    text = section.plain
+    if not 0 <= start < end <= len(text):
         raise TaggingError(
-            f"start and end must satisfy 0 <= start < end <= {len(section.plain)} "
-            f"(got {start} and {end})"
+            f"start and end must satisfy 0 <= start < end <= {len(text)} (got {start} and {end})"
         )
-    if section.plain[start:end] != quote:
+    if text[start:end] != quote:
         raise TaggingError("quote does not match the section text at these offsets")
+    for edge, where in ((start, "starts"), (end, "ends")):
+        if _inside_word(text, edge):
+            raise TaggingError(
+                f"the selection {where} inside the word “{_word_at(text, edge)}”: "
+                "select whole words"
+            )
+
+
+def _inside_word(text: str, at: int) -> bool:
+    return 0 < at < len(text) and text[at - 1].isalnum() and text[at].isalnum()
+
+
+def _word_at(text: str, at: int) -> str:
+    """The whole word around offset `at` (letters and digits)."""
+    first, last = at, at
+    while first > 0 and text[first - 1].isalnum():
+        first -= 1
+    while last < len(text) and text[last].isalnum():
+        last += 1
+    return text[first:last]
 
 
 def create_tag(request: TagRequest, user) -> tuple[Annotation, bool]:
@@ -192,4 +215,62 @@ def review_tag(annotation_id: int, user, version: int, action: str, category=Non
         annotation.save()
         annotation.refresh_from_db()
         _audit("review", annotation.pk, user, before, snapshot_state(annotation))
+    return annotation
+
+
+# How long after a review its reviewer may take it back. The page offers Undo for a few seconds;
+# the server allows longer so that a slow click or a page without JavaScript still works.
+REVIEW_UNDO_SECONDS = 120
+
+
+def _undoable_event(annotation: Annotation, user) -> AnnotationEvent | None:
+    """The user's review that is still the tag's latest change and recent enough to take back."""
+    last = (
+        AnnotationEvent.objects.filter(annotation_pk=annotation.pk).order_by("-at", "-pk").first()
+    )
+    if (
+        last is None
+        or last.action != AnnotationEvent.Action.REVIEW
+        or last.user_id != user.pk
+        or "undoes" in (last.after or {})
+        or (last.after or {}).get("version") != annotation.version
+        or timezone.now() - last.at > timedelta(seconds=REVIEW_UNDO_SECONDS)
+    ):
+        return None
+    return last
+
+
+def can_undo_review(annotation: Annotation, user) -> bool:
+    """True while the user may still take back their latest review of this tag."""
+    return _undoable_event(annotation, user) is not None
+
+
+def undo_review(annotation_id: int, user, version: int) -> Annotation:
+    """Take back the user's review of a tag: its status and category return to what they were.
+
+    Only the reviewer, only while the review is the tag's latest change, and only within
+    REVIEW_UNDO_SECONDS. The audit log keeps the review and records the undo as another review
+    event whose `after` names the event it undoes.
+    """
+    with transaction.atomic():
+        annotation = _locked(annotation_id, version)
+        event = _undoable_event(annotation, user)
+        if event is None:
+            raise TaggingError(
+                "this review can no longer be undone (it is older than "
+                f"{REVIEW_UNDO_SECONDS // 60} minutes, was changed since, or was not yours)"
+            )
+        before = snapshot_state(annotation)
+        annotation.status = event.before["status"]
+        annotation.category = Category.objects.get(slug=event.before["category"])
+        annotation.version = F("version") + 1
+        annotation.save()
+        annotation.refresh_from_db()
+        _audit(
+            "review",
+            annotation.pk,
+            user,
+            before,
+            {**snapshot_state(annotation), "undoes": event.pk},
+        )
     return annotation

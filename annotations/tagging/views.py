@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -185,17 +187,29 @@ def tag_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _section_response(request, tag.snapshot, tag.section, f"tag-{pk}")
 
 
+def apply_versioned[T](
+    request: HttpRequest, what: str, change: Callable[[int], T]
+) -> tuple[T | None, HttpResponse | None]:
+    """Run `change(version)` with the tag version the form sent: (its result, None), or (None,
+    the response to send) when the form was incomplete or the change was refused."""
+    form = VersionForm(request.POST)
+    if not form.is_valid():
+        return None, message_response(request, f"{what}: the form was incomplete.", 400)
+    try:
+        return change(form.cleaned_data["version"]), None
+    except (Conflict, NotAllowed, TaggingError) as exc:
+        return None, refused_response(request, exc, what)
+
+
 @require_POST
 @permission_required("tag")
 def tag_delete(request: HttpRequest, pk: int) -> HttpResponse:
     tag = get_object_or_404(Annotation.objects.select_related("snapshot__company"), pk=pk)
-    form = VersionForm(request.POST)
-    if not form.is_valid():
-        return message_response(request, "Not removed: the form was incomplete.", 400)
-    try:
-        delete_tag(pk, request.user, form.cleaned_data["version"])
-    except (Conflict, NotAllowed) as exc:
-        return refused_response(request, exc, "Not removed")
+    _, refused = apply_versioned(
+        request, "Not removed", lambda version: delete_tag(pk, request.user, version)
+    )
+    if refused:
+        return refused
     return _section_response(request, tag.snapshot, tag.section, tag.section.anchor)
 
 

@@ -279,3 +279,52 @@ def test_reviewer_changes_and_removes_a_tag_from_the_tag_list(page, captures, sc
 
 def _pk(quote: str) -> int:
     return Annotation.objects.get(kind="original", quote=quote).pk
+
+
+def test_review_says_what_happened_and_offers_undo_for_a_few_seconds(
+    page, captures, screenshot_dir
+):
+    tag_text(captures[0], LOGS, make_user("author", REVIEWER))
+    proposed = Annotation.objects.get(kind="proposed")
+    sign_in(page, make_user("rev", REVIEWER).username)
+    page.clock.install()  # the Undo button's few seconds pass when the test says so
+    page.goto(page.base_url + "/review/")
+    expect(page.locator("#review-count")).to_have_text("1 waiting")
+    item = page.locator(f"#review-{proposed.pk}")
+    item.get_by_role("button", name="Dismiss").click()
+    expect(item).to_contain_text("Dismissed: Data Retention on tagco.example, 2020-01-01.")
+    expect(page.locator("#review-count")).to_have_text("")
+    expect(page.locator("#review-waiting")).to_have_text("0 tags waiting.")
+    page.screenshot(path=screenshot_dir / "review-undo.png")
+
+    item.get_by_role("button", name="Undo").click()
+    expect(item.get_by_role("button", name="Confirm")).to_be_visible()
+    expect(page.locator("#review-count")).to_have_text("1 waiting")
+    proposed.refresh_from_db()
+    assert proposed.status == Annotation.Status.PENDING
+
+    item.get_by_role("button", name="Confirm").click()
+    expect(item.get_by_role("button", name="Undo")).to_be_visible()
+    page.clock.run_for(11_000)
+    expect(item.get_by_role("button", name="Undo")).to_have_count(0)
+    expect(item).to_contain_text("Confirmed: Data Retention")
+    assert page.console_errors == []
+
+
+def test_a_selection_inside_words_is_widened_to_whole_words(page, captures, screenshot_dir):
+    sign_in(page, make_user("rev", REVIEWER).username)
+    _reader(page, FIRST)
+    picker = page.locator("#tag-picker")
+    # "crypt all data in tran": starts and ends inside a word.
+    _select_with_mouse(page, ENCRYPT, "crypt all data in tran")
+    expect(picker).to_be_visible()
+    expect(picker.locator(".picker-quote")).to_have_text(f"“{WORDS}”")
+    expect(picker.locator(".picker-widened")).to_be_visible()
+    page.screenshot(path=screenshot_dir / "tagging-widened.png")
+    page.keyboard.press("6")
+    _expect_tagged(page, WORDS, "data-security")
+    # A selection of whole words is left as it is, and the picker says nothing about it.
+    _select_with_mouse(page, SELL, "never sell")
+    expect(picker.locator(".picker-quote")).to_have_text("“never sell”")
+    expect(picker.locator(".picker-widened")).to_be_hidden()
+    assert page.console_errors == []

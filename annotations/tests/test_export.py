@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from annotations.exports.export import (
     CSV_COLUMNS,
@@ -98,7 +99,7 @@ def _download(client, url: str, **params) -> str:
 
 
 def test_csv_has_the_columns_in_order_and_one_row_per_tag_per_capture(client, researcher, acme):
-    rows = _csv(client.get(CSV_URL))
+    rows = _csv(client.get(CSV_URL, {"status": "any"}))
     assert tuple(rows[0]) == CSV_COLUMNS
     assert len(rows) == 4  # the original, its carried copy, its proposed copy
     by_origin = {row[15].split(" ")[0]: row for row in rows[1:]}
@@ -222,7 +223,7 @@ def two_companies(rita, acme) -> None:
 
 
 def _column(client, name: str, **params) -> list[str]:
-    rows = _csv(client.get(CSV_URL, params))
+    rows = _csv(client.get(CSV_URL, {"status": "any", **params}))
     return [row[CSV_COLUMNS.index(name)] for row in rows[1:]]
 
 
@@ -286,7 +287,7 @@ def test_export_page_shows_a_bad_filter(client, researcher):
 
 
 def test_jsonld_is_an_annotation_collection_of_web_annotations(client, researcher, acme):
-    document = json.loads(_download(client, "/export/annotations.jsonld"))
+    document = json.loads(_download(client, "/export/annotations.jsonld", status="any"))
     assert document["@context"][0] == "http://www.w3.org/ns/anno.jsonld"
     assert document["type"] == "AnnotationCollection"
     assert len(document["items"]) == 3
@@ -327,7 +328,7 @@ def test_jsonld_is_an_annotation_collection_of_web_annotations(client, researche
 
 
 def test_jsonl_is_one_standalone_web_annotation_per_line(client, researcher, acme):
-    lines = _download(client, "/export/annotations.jsonl").splitlines()
+    lines = _download(client, "/export/annotations.jsonl", status="any").splitlines()
     assert len(lines) == 3
     for line in lines:
         annotation = json.loads(line)
@@ -389,7 +390,7 @@ def tagged_sample(sample_dir, rita):
 
 
 def test_round_trip_gives_the_same_file(tmp_path, tagged_sample):
-    first = _export(tmp_path, "first.jsonl", "--format", "jsonl")
+    first = _export(tmp_path, "first.jsonl", "--format", "jsonl", "--status", "any")
     tags = Annotation.objects.count()
     kinds = set(Annotation.objects.values_list("kind", "status"))
     assert tags > 5
@@ -408,12 +409,12 @@ def test_round_trip_gives_the_same_file(tmp_path, tagged_sample):
     assert Annotation.objects.count() == tags
     assert LineageEvent.objects.count() == events
 
-    second = _export(tmp_path, "second.jsonl", "--format", "jsonl")
+    second = _export(tmp_path, "second.jsonl", "--format", "jsonl", "--status", "any")
     assert second == first
 
 
 def test_importing_the_same_file_twice_adds_nothing(tmp_path, tagged_sample):
-    _export(tmp_path, "tags.jsonl", "--format", "jsonl")
+    _export(tmp_path, "tags.jsonl", "--format", "jsonl", "--status", "any")
     tags = Annotation.objects.count()
     out = io.StringIO()
     call_command("import_annotations", str(tmp_path / "tags.jsonl"), "--no-progress", stdout=out)
@@ -490,7 +491,9 @@ def test_export_command_writes_every_format_and_filters(tmp_path, two_companies)
     csv_text = _export(tmp_path, "tags.csv", "--company", "other.example", "--excel")
     assert csv_text.startswith("\ufeffannotation_id,")
     assert len(csv_text.strip().splitlines()) == 3
-    document = json.loads(_export(tmp_path, "tags.jsonld", "--format", "jsonld", "--latest"))
+    document = json.loads(
+        _export(tmp_path, "tags.jsonld", "--format", "jsonld", "--latest", "--status", "any")
+    )
     assert {item["pal:capture"] for item in document["items"]} == {
         "20120101000000",
         "20160501000000",
@@ -526,5 +529,91 @@ def test_one_function_serves_every_adapter(acme):
     """The view and the command both stream `export_chunks`; row counts come with each chunk."""
     seen = []
     text = "".join(export_chunks(ExportFilters(), "csv", on_rows=seen.append))
-    assert sum(seen) == 3
-    assert len(text.splitlines()) == 4
+    assert sum(seen) == 2  # active tags: the original and its carried copy, not the proposal
+    assert len(text.splitlines()) == 3
+
+
+# --- what an export holds by default, and companies that do not exist ------------------------
+
+
+def test_exports_hold_active_tags_unless_pending_is_asked_for(client, researcher, acme):
+    default = [row[CSV_COLUMNS.index("status")] for row in _csv(client.get(CSV_URL))[1:]]
+    assert default == ["active", "active"]
+    both = _csv(client.get(CSV_URL, {"status": ["active", "pending"]}))[1:]
+    assert sorted(row[CSV_COLUMNS.index("status")] for row in both) == [
+        "active",
+        "active",
+        "pending",
+    ]
+
+
+def test_the_command_has_the_same_default(tmp_path, acme):
+    assert len(_export(tmp_path, "default.csv").strip().splitlines()) == 3
+    pending = _export(tmp_path, "pending.csv", "--status", "pending")
+    assert len(pending.strip().splitlines()) == 2
+
+
+def test_export_page_says_what_is_included(client, researcher, acme):
+    html = client.get("/export/").content.decode()
+    assert "<strong>2</strong> tags match these filters." in html
+    assert "Included: active (2). Not included: pending review (1), dismissed (0)." in html
+    assert 'id="export-status-active" type="checkbox" name="status" value="active" ' in html
+    assert 'value="pending" aria-describedby' in html  # offered, not ticked
+    html = client.get("/export/", {"status": ["active", "pending"]}).content.decode()
+    assert "Included: active (2), pending review (1). Not included: dismissed (0)." in html
+
+
+def test_categories_are_checkboxes(client, researcher, acme):
+    html = client.get("/export/", {"category": "data-retention"}).content.decode()
+    assert (
+        'type="checkbox" name="category" value="data-retention" checked> '
+        '<label for="export-category-data-retention">Data Retention</label>'
+    ) in html
+    assert 'name="category" value="data-security">' in html
+    assert 'name="category" multiple' not in html
+
+
+def test_an_unknown_company_is_refused_with_close_matches(client, researcher, acme):
+    response = client.get("/export/", {"company": "acme.exampel", "category": "data-retention"})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "company: no company called &#x27;acme.exampel&#x27; (did you mean acme.example?)" in (
+        html
+    )
+    assert '<a href="?company=acme.example&amp;category=data-retention">acme.example</a>' in html
+    assert 'value="acme.exampel"' in html  # what was typed stays in the field
+    assert 'value="data-retention" checked' in html  # and so do the other filters
+    download = client.get(CSV_URL, {"company": ["acme.example", "nothing.example"]})
+    assert download.status_code == 400
+    assert b"no company called 'nothing.example'." in download.content
+    with pytest.raises(CommandError, match="no company called 'acme.exampel'"):
+        call_command("export_annotations", "--company", "acme.exampel", stdout=io.StringIO())
+
+
+def test_company_picker_suggests_as_you_type(client, researcher, two_companies):
+    html = client.get("/export/").content.decode()
+    assert 'list="company-options"' in html
+    assert '<option value="acme.example"></option>' in html
+    response = client.get(
+        reverse("export_companies"),
+        {"company": "acme.example, oth"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.content.decode().strip() == (
+        '<datalist id="company-options"><option value="acme.example, other.example"></option>'
+        "</datalist>"
+    )
+
+
+@pytest.mark.parametrize("tags", [1, 6])
+def test_export_page_query_count_is_flat(client, researcher, rita, django_assert_num_queries, tags):
+    snapshots = _acme()
+    for n in range(tags):
+        tag_text(
+            snapshots[n % 3], "We never sell your data.", rita, f"{Category.objects.all()[n].slug}"
+        )
+    # session, user, the user's groups; the named companies exist; tags per status; the
+    # companies for the picker; the categories
+    with django_assert_num_queries(7):
+        response = client.get("/export/", {"company": "acme.example"})
+    assert response.status_code == 200

@@ -277,3 +277,37 @@ def test_tag_editor_follows_a_category_change_with_its_attributes(client, histor
     ).content.decode()
     assert 'name="attr-retention-period"' in html
     assert 'name="attr-third-party-entity"' not in html
+
+
+def test_a_partial_word_is_refused_with_the_word_named(client, history):
+    client.force_login(make_user("rev", REVIEWER))
+    form = _form(history[0], SHARING)
+    form.update(start=form["start"] + 1, quote=SHARING[1:])  # "e share data ..."
+    response = client.post(reverse("tag_create"), form, headers={"HX-Request": "true"})
+    assert response.status_code == 400
+    assert response["HX-Retarget"] == "#tag-messages"
+    assert "the selection starts inside the word “We”: select whole words" in (
+        response.content.decode()
+    )
+    form = _form(history[0], SHARING[:-3])  # "... U.S. fir"
+    response = client.post(reverse("tag_create"), form, headers={"HX-Request": "true"})
+    assert "the selection ends inside the word “firms”" in response.content.decode()
+    assert not Annotation.objects.exists()
+
+
+def test_headings_are_taggable_and_the_export_has_them(client, history):
+    """The decision (README, "Tagging clauses"): a heading is a clause like any other."""
+    client.force_login(make_user("cur", CURATOR))
+    response = client.post(
+        reverse("tag_create"), _form(history[0], "Retention"), headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    tag = Annotation.objects.get(kind="original", quote="Retention")
+    html = client.get(history[0].get_absolute_url()).content.decode()
+    heading = re.search(r'id="retention".*?(<h2>.*?</h2>)', html, re.S).group(1)
+    assert (
+        f'<mark class="tag tag-data-retention tag-original" data-annotation="{tag.pk}"' in heading
+    )
+    export = client.get("/export/annotations.jsonl")
+    exported = b"".join(export.streaming_content).decode()
+    assert '"exact":"Retention"' in exported

@@ -50,6 +50,7 @@ SAMPLE_KWARGS: dict[str, Callable[[SiteData], dict[str, object]]] = {
     "tag_edit": lambda d: {"pk": d.tag},
     "tag_delete": lambda d: {"pk": d.tag},
     "review_action": lambda d: {"pk": d.tag},
+    "review_undo": lambda d: {"pk": d.tag},
     "export_annotations": lambda d: {"fmt": "jsonl"},
     # django.contrib.auth's reset link, with a token that is (rightly) refused.
 }

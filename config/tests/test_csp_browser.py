@@ -20,7 +20,7 @@ from annotations.tests.factories import PASSWORD, make_user, tag_text
 from policies.importing.importer import import_paths
 from policies.models import Snapshot
 from policies.permissions import ALL_ROLES
-from policies.tests.browser import restore_migrated_rows
+from policies.tests.browser import restore_migrated_rows, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -59,12 +59,8 @@ def _existing_pages() -> list[str]:
     return paths
 
 
-def _violations(page: Page) -> list[str]:
-    page.wait_for_load_state("networkidle")
-    return page.evaluate("window.__cspViolations")
-
-
-def test_signed_in_pages_break_no_content_security_policy(page, sample_dir, tmp_path):
+def _member_and_captures(sample_dir, tmp_path):
+    """Two captures of one company, and a staff member holding every role."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for name in FILES:
@@ -73,6 +69,16 @@ def test_signed_in_pages_break_no_content_security_policy(page, sample_dir, tmp_
     restore_migrated_rows()
     member = make_user("member", is_staff=True)
     member.groups.add(*Group.objects.filter(name__in=ALL_ROLES))
+    return member
+
+
+def _violations(page: Page) -> list[str]:
+    page.wait_for_load_state("networkidle")
+    return page.evaluate("window.__cspViolations")
+
+
+def test_signed_in_pages_break_no_content_security_policy(page, sample_dir, tmp_path):
+    member = _member_and_captures(sample_dir, tmp_path)
     newest = Snapshot.objects.order_by("captured_at").last()
     tag_text(newest, "Psiphon", member, slug="first-party-collection-use")
 
@@ -86,7 +92,7 @@ def test_signed_in_pages_break_no_content_security_policy(page, sample_dir, tmp_
     page.fill("#id_username", "member")
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
-    expect(page.locator(".who")).to_have_text("member")
+    expect(page.locator(".who")).to_contain_text("member")
 
     visited = []
     for path in _existing_pages():
@@ -106,6 +112,26 @@ def test_signed_in_pages_break_no_content_security_policy(page, sample_dir, tmp_
     assert [text for text in messages if "Content Security Policy" in text] == []
     assert page.console_errors == []
     assert page.dialogs == []
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_main_pages_do_not_scroll_sideways(page, sample_dir, tmp_path, screenshot_dir, width):
+    """Every main page fits the window at desktop and phone widths (tables scroll inside their
+    own box); screenshots land in screenshots/ for a person to look at."""
+    _member_and_captures(sample_dir, tmp_path)
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, "member")
+    too_wide = {}
+    for path in _existing_pages():
+        page.goto(page.base_url + path)
+        page.wait_for_load_state("networkidle")
+        scroll = page.evaluate("document.documentElement.scrollWidth")
+        if scroll > width:
+            too_wide[path] = scroll
+        name = path.strip("/").replace("/", "_").replace("?", "_") or "home"
+        page.screenshot(path=screenshot_dir / f"w{width}-{name}.png", full_page=True)
+    assert too_wide == {}
+    assert page.console_errors == []
 
 
 def test_lockout_page_breaks_no_content_security_policy(page):

@@ -54,8 +54,12 @@ ROLE_TABLE: dict[tuple[str, str], tuple[Cell, ...]] = {
     ("review_list", "GET"):             (LOGIN,   200,     200,     403,     403,     200),
     ("review_action", "GET"):           (405,     405,     405,     405,     405,     405),
     ("review_action", "POST"):          (LOGIN,   400,     400,     403,     403,     400),
+    ("review_undo", "GET"):             (405,     405,     405,     405,     405,     405),
+    ("review_undo", "POST"):            (LOGIN,   400,     400,     403,     403,     400),
     # Export: Researchers and Curators.
     ("export_page", "GET"):             (LOGIN,   403,     200,     200,     403,     200),
+    # The picker's suggestions are an htmx fragment; a plain GET goes to the export page.
+    ("export_companies", "GET"):        (LOGIN,   403,     MOVED,   MOVED,   403,     MOVED),
     ("export_annotations", "GET"):      (LOGIN,   403,     200,     200,     403,     200),
     # Imports from the browser: Importers.
     ("import_list", "GET"):             (LOGIN,   403,     403,     403,     200,     200),

@@ -234,11 +234,37 @@ def report_results(run: ImportRun) -> QuerySet[ImportFileResult]:
     )
 
 
+# The importer's reasons name the command's options; a run from the browser names the upload
+# form's fields instead (the same facts, in the words of the page the importer used).
+_FORM_WORDING = (
+    ("pass --domain and --captured-at", "fill in the Domain and Capture date fields"),
+    ("--captured-at is needed too", "the Capture date field is needed too"),
+    ("--domain is needed too", "the Domain field is needed too"),
+    ("--captured-at", "the Capture date field"),
+    ("--domain", "the Domain field"),
+)
+
+
+def form_wording(reason: str) -> str:
+    """A reason from the importer, worded for someone who used the upload form."""
+    for command_words, form_words in _FORM_WORDING:
+        reason = reason.replace(command_words, form_words)
+    return reason
+
+
+def _worded_for(run: ImportRun, reason: str) -> str:
+    return form_wording(reason) if run.user_id else reason
+
+
 def report_page(run: ImportRun, page_number: str | int | None) -> Page | None:
-    """One page of the report, or None while the run is still going."""
+    """One page of the report, or None while the run is still going; a run from the browser
+    has its reasons worded for the upload form."""
     if is_active(run):
         return None
-    return Paginator(report_results(run), REPORT_PAGE_SIZE).get_page(page_number)
+    page = Paginator(report_results(run), REPORT_PAGE_SIZE).get_page(page_number)
+    for result in page.object_list:
+        result.reason = _worded_for(run, result.reason)
+    return page
 
 
 def iter_report_csv(run: ImportRun) -> Iterator[str]:
@@ -255,7 +281,7 @@ def iter_report_csv(run: ImportRun) -> Iterator[str]:
                 result.position,
                 result.name,
                 result.get_outcome_display(),
-                result.reason,
+                _worded_for(run, result.reason),
                 result.warnings.replace("\n", "; "),
                 snapshot.company.slug if snapshot else "",
                 snapshot.captured_at.isoformat() if snapshot else "",

@@ -24,6 +24,11 @@ def sparkline(values: list[int], *, width: int = 120, height: int = 24) -> Spark
     """A small line of `values` in order (policy length per capture); None when empty."""
     if not values:
         return None
+    if len(values) == 1:
+        # One capture is a point, not a flat line that reads as "never changed".
+        return Sparkline(
+            width, height, "", width / 2, height / 2, f"1 capture, {values[0]:,} words"
+        )
     pad = 2.0
     low, high = min(values), max(values)
     span = (high - low) or 1
@@ -32,8 +37,6 @@ def sparkline(values: list[int], *, width: int = 120, height: int = 24) -> Spark
         (pad + i * step, height - pad - (v - low) / span * (height - 2 * pad))
         for i, v in enumerate(values)
     ]
-    if len(coords) == 1:
-        coords.append((width - pad, coords[0][1]))
     path = "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in coords)
     label = (
         f"{len(values)} captures, from {values[0]:,} to {values[-1]:,} words "

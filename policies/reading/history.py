@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from policies.comparing.comparison import change_sizes
 from policies.models import Company, Snapshot
@@ -62,3 +63,23 @@ def company_history(company: Company) -> CompanyHistory:
         ]
     )
     return CompanyHistory(rows, chart)
+
+
+def nearest_capture(company: Company, token: str) -> Snapshot | None:
+    """The company's capture closest in time to a URL token (a 14-digit timestamp, or a date
+    taken at noon) that matched none, as the Wayback Machine does; None for a token that is no
+    date, or a company without captures."""
+    for pattern, shift in (("%Y%m%d%H%M%S", timedelta()), ("%Y-%m-%d", timedelta(hours=12))):
+        try:
+            moment = datetime.strptime(token, pattern).replace(tzinfo=UTC) + shift
+            break
+        except ValueError:
+            continue
+    else:
+        return None
+    captures = company.snapshots.order_by("captured_at")
+    before = captures.filter(captured_at__lt=moment).last()
+    after = captures.filter(captured_at__gte=moment).first()
+    if before is None or after is None:
+        return before or after
+    return before if moment - before.captured_at <= after.captured_at - moment else after

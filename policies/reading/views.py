@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from policies.extensions import overlay
 from policies.models import Company, Domain, Snapshot
 from policies.reading.charts import sparkline
-from policies.reading.history import company_history
+from policies.reading.history import company_history, nearest_capture
 from policies.reading.reader import rendered_sections
 
 SORTS = {
@@ -87,7 +88,18 @@ def capture_at(company: Company, token: str) -> Snapshot:
 @require_GET
 def snapshot_detail(request: HttpRequest, slug: str, capture: str) -> HttpResponse:
     company = get_object_or_404(Company, slug=slug)
-    snapshot = capture_at(company, capture)
+    try:
+        snapshot = capture_at(company, capture)
+    except Http404:
+        nearest = nearest_capture(company, capture)
+        if nearest is None:
+            raise
+        messages.info(
+            request,
+            f"{company.name} has no capture on {capture}; this is the nearest one, "
+            f"{nearest.captured_at:%Y-%m-%d}.",
+        )
+        return redirect(nearest.get_absolute_url())
     neighbours = company.snapshots.only("captured_at", "company_id").order_by("captured_at")
     previous = neighbours.filter(captured_at__lt=snapshot.captured_at).last()
     following = neighbours.filter(captured_at__gt=snapshot.captured_at).first()

@@ -28,7 +28,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from policies.importing.uploads import mark_stale_runs
+from policies.importing.uploads import form_wording, mark_stale_runs
 from policies.models import ImportFileResult, ImportRun, Snapshot
 from policies.permissions import CURATOR, IMPORTER, RESEARCHER, REVIEWER
 from policies.tests.factories import policy_text
@@ -202,8 +202,24 @@ def test_bad_files_are_reported_each_with_its_reason_failures_first(importer_cli
     assert max(failed_rows) < report.index(seed.name), "failures come first"
     for name, reason in reasons.items():
         row = report[report.index(name) : report.index("</tr>", report.index(name))]
-        assert reason.replace("'", "&#x27;").replace('"', "&quot;") in row
+        assert form_wording(reason).replace("'", "&#x27;").replace('"', "&quot;") in row
     assert "4 files could not be imported" in page
+    # The upload form's words, not the command line's.
+    assert "--domain" in reasons["no-header.md"]
+    assert "--" not in report
+    assert "fill in the Domain and Capture date fields" in report
+    csv_report = importer_client.get(reverse("import_report_csv", args=[run.pk]))
+    csv_text = b"".join(csv_report.streaming_content).decode()
+    assert "fill in the Domain and Capture date fields" in csv_text
+
+
+def test_form_wording_names_the_fields():
+    assert form_wording("missing header line; --captured-at is needed too to import a file") == (
+        "missing header line; the Capture date field is needed too to import a file"
+    )
+    assert form_wording("no policy text after the header line") == (
+        "no policy text after the header line"
+    )
 
 
 def test_too_many_files_is_a_form_message_not_an_error_page(client):
@@ -443,7 +459,10 @@ def test_queued_upload_waits_for_the_database_worker(client, sample_dir, setting
     assert run.status == Status.QUEUED
     assert (media / run.upload_dir).is_dir()
     html = client.get(response["Location"]).content.decode()
-    assert "Waiting for a worker" in html
+    assert "Waiting for the background worker to start it." in html
+    assert "tell your administrator" in html
+    assert f"Import #{run.pk} has been queued since" in html
+    assert "manage.py" not in html
     assert 'hx-trigger="every 1s"' in html
 
     call_command("db_worker", batch=True, reload=False, startup_delay=False, verbosity=0)

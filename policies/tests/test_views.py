@@ -260,7 +260,6 @@ def test_compare_query_count_is_flat(client, django_assert_num_queries, sections
     "url",
     [
         "/companies/nope.example/",
-        "/companies/livejournal.com/1999-01-01/",
         "/companies/livejournal.com/2005-02-30/",
         "/companies/livejournal.com/99999999999999/",
         "/companies/livejournal.com/compare/2004-12-31...1999-01-01/",
@@ -271,6 +270,23 @@ def test_compare_query_count_is_flat(client, django_assert_num_queries, sections
 )
 def test_unknown_or_malformed_urls_answer_404(client, seeds, url):
     assert client.get(url).status_code == 404
+
+
+def test_a_date_without_a_capture_goes_to_the_nearest_and_says_so(client):
+    company = make_company(slug="near.example")
+    for day in (datetime(2010, 1, 1, tzinfo=UTC), datetime(2010, 1, 11, tzinfo=UTC)):
+        make_snapshot(company, captured_at=day, body=f"# Policy\n\nText of {day:%Y-%m-%d}.\n")
+    for asked, shown in [
+        ("2010-01-04", "2010-01-01"),
+        ("2010-01-09", "2010-01-11"),
+        ("1999-01-01", "2010-01-01"),
+        ("20300101000000", "2010-01-11"),
+    ]:
+        response = client.get(f"/companies/near.example/{asked}/", follow=True)
+        html = response.content.decode()
+        assert response.redirect_chain[0][1] == 302
+        assert f"near.example has no capture on {asked}; this is the nearest one, {shown}." in html
+        assert f"Text of {shown}." in html
 
 
 XSS_BODY = """# <script>alert('title')</script>

@@ -64,4 +64,22 @@
       event.preventDefault();
     }
   });
+
+  // Review queue: a review's Undo button is offered for a few seconds, then withdrawn (the
+  // server refuses a late undo anyway). Runs for the page and for every fragment htmx swaps in.
+  function armUndo(root) {
+    if (!root || !root.querySelectorAll) return;
+    const notices = Array.from(root.querySelectorAll("[data-undo-seconds]"));
+    if (root.matches && root.matches("[data-undo-seconds]")) notices.push(root);
+    notices.forEach(function (notice) {
+      window.setTimeout(function () {
+        const form = notice.querySelector(".undo-form");
+        if (form) form.remove();
+      }, Number(notice.dataset.undoSeconds) * 1000);
+    });
+  }
+
+  document.addEventListener("htmx:load", function (event) {
+    armUndo(event.detail && event.detail.elt);
+  });
 })();

@@ -34,6 +34,24 @@
     return text.slice(start - first, end - first);
   }
 
+  // A selection that starts or ends inside a word is widened to whole words (the server
+  // refuses partial words), and outer spaces are dropped; the picker says when it changed.
+  const WORD = /[\p{L}\p{N}]/u;
+
+  function snapToWords(section, start, end) {
+    const first = Number(section.querySelector("span.clause[data-frag]").dataset.frag);
+    const text = sectionText(section, first, Infinity);
+    const at = (offset) => text.charAt(offset - first);
+    const from = start;
+    const to = end;
+    while (start < end && /\s/.test(at(start))) start++;
+    while (end > start && /\s/.test(at(end - 1))) end--;
+    while (start > first && WORD.test(at(start - 1)) && WORD.test(at(start))) start--;
+    while (end - first < text.length && WORD.test(at(end - 1)) && WORD.test(at(end))) end++;
+    const widened = start < from || end > to;
+    return { start: start, end: end, widened: widened };
+  }
+
   function offsetIn(node, offset) {
     const frag = fragmentOf(node);
     if (!frag) return null;
@@ -41,9 +59,10 @@
     return Number(frag.dataset.frag) + offset;
   }
 
-  function open(section, start, end, anchorEl) {
+  function open(section, start, end, anchorEl, widened) {
     const quote = sectionText(section, start, end);
     if (!quote.trim()) return;
+    picker.querySelector(".picker-widened").hidden = !widened;
     picker.elements.section.value = section.dataset.section;
     picker.elements.start.value = start;
     picker.elements.end.value = end;
@@ -111,7 +130,10 @@
       if (section !== b.closest("section")) return; // one section at a time
       const start = offsetIn(range.startContainer, range.startOffset);
       const end = offsetIn(range.endContainer, range.endOffset);
-      if (start !== null && end !== null && end > start) open(section, start, end, b);
+      if (start !== null && end !== null && end > start) {
+        const words = snapToWords(section, start, end);
+        if (words.end > words.start) open(section, words.start, words.end, b, words.widened);
+      }
       return;
     }
     const clause = event.target.closest("span.clause[data-clause]");

@@ -6,11 +6,18 @@ from django.core.management.base import BaseCommand, CommandError
 from django.http import QueryDict
 from tqdm import tqdm
 
-from annotations.exports.export import FORMATS, ExportFilters, count_annotations, export_chunks
+from annotations.exports.export import (
+    ANY_STATUS,
+    FORMATS,
+    ExportFilters,
+    count_annotations,
+    export_chunks,
+)
+from annotations.models import Annotation
 from policies.filters import FilterError
 
-_REPEATABLE = ("company", "domain", "category")
-_SINGLE = ("status", "annotator", "from", "to", "origin")
+_REPEATABLE = ("company", "domain", "category", "status")
+_SINGLE = ("annotator", "from", "to", "origin")
 
 
 class Command(BaseCommand):
@@ -22,9 +29,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--format", choices=FORMATS, default="csv")
         parser.add_argument("--output", "-o", help="file to write (default: standard output)")
-        for name in _REPEATABLE:
+        for name in ("company", "domain", "category"):
             parser.add_argument(f"--{name}", action="append", default=[], help="repeatable")
-        parser.add_argument("--status", choices=["active", "pending", "dismissed"])
+        parser.add_argument(
+            "--status",
+            action="append",
+            default=[],
+            choices=[*Annotation.Status.values, ANY_STATUS],
+            help="repeatable; active unless given (as on the export page), any: every status",
+        )
         parser.add_argument("--annotator", help="username")
         parser.add_argument("--from", help="first capture date (2015-06-01, 2015-06 or 2015)")
         parser.add_argument("--to", help="last capture date, inclusive")

@@ -1,0 +1,16 @@
+"""Logging filters named in settings.LOGGING."""
+
+from __future__ import annotations
+
+import logging
+
+
+class RefusalWithoutTraceback(logging.Filter):
+    """A 403 is an answer, not a failure: keep its one-line log record, drop the traceback
+    Django attaches (PermissionDenied raised by `permission_required`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", None) == 403:
+            record.exc_info = None
+            record.exc_text = None
+        return True
