@@ -13,8 +13,10 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Length
+
+from policies.permissions import can_curate
 
 
 class Category(models.Model):
@@ -74,6 +76,75 @@ class AttributeValue(models.Model):
         return f"{self.attribute.name}: {self.value}"
 
 
+class Campaign(models.Model):
+    """An annotation study: captures, the annotators who tag each of them independently, and
+    (after adjudication) a gold layer. Blind by default: an annotator sees only their own tags
+    on the campaign's captures until they mark a capture done."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        CLOSED = "closed"
+
+    class Rule(models.TextChoices):
+        MAJORITY = "majority"
+        UNION = "union"
+        UNANIMOUS = "unanimous"
+
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    instructions = models.TextField(blank=True, default="", help_text="Shown to annotators.")
+    per_capture = models.PositiveSmallIntegerField(default=3)
+    blind = models.BooleanField(default=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    rule = models.CharField(
+        max_length=10, choices=Rule.choices, default=Rule.MAJORITY, help_text="Gold by default"
+    )
+    # Empty: the whole taxonomy.
+    categories = models.ManyToManyField("Category", blank=True, related_name="campaigns")
+    annotators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="campaigns"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "slug"]
+        constraints = [
+            models.CheckConstraint(condition=Q(per_capture__gte=1), name="campaign_per_capture"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Assignment(models.Model):
+    """One annotator's work on one capture of a campaign."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="assignments")
+    snapshot = models.ForeignKey(
+        "policies.Snapshot", on_delete=models.CASCADE, related_name="assignments"
+    )
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["campaign", "snapshot", "annotator"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "snapshot", "annotator"], name="assignment_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["annotator", "done_at"], name="assignment_todo_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.annotator} on {self.snapshot} ({self.campaign.slug})"
+
+
 class AnnotationQuerySet(models.QuerySet):
     def shown(self) -> AnnotationQuerySet:
         """Tags a reader sees: not dismissed."""
@@ -81,6 +152,28 @@ class AnnotationQuerySet(models.QuerySet):
 
     def for_reader(self) -> AnnotationQuerySet:
         return self.shown().select_related("category", "annotator", "origin__snapshot")
+
+    def visible_to(self, user) -> AnnotationQuerySet:
+        """Tags `user` may see. While a campaign runs, its annotators' tags are for curators
+        only, except each annotator's own, their team's in an open campaign, and everyone's on
+        a capture the annotator has marked done."""
+        if can_curate(user):
+            return self
+        running = Q(campaign__status=Campaign.Status.RUNNING, layer=Annotation.Layer.ANNOTATOR)
+        if not getattr(user, "is_authenticated", False):
+            return self.exclude(running)
+        team = Campaign.objects.filter(
+            status=Campaign.Status.RUNNING, annotators=user, blind=False
+        ).values("pk")
+        finished = Assignment.objects.filter(
+            campaign=OuterRef("campaign"),
+            snapshot=OuterRef("snapshot"),
+            annotator=user,
+            done_at__isnull=False,
+        )
+        return self.filter(
+            ~running | Q(annotator=user) | Q(campaign__in=team) | Q(Exists(finished))
+        )
 
     def pending_review(self) -> AnnotationQuerySet:
         """Proposed copies waiting for a reviewer to confirm or dismiss them."""
@@ -92,6 +185,10 @@ class Annotation(models.Model):
         ORIGINAL = "original"
         CARRIED = "carried"
         PROPOSED = "proposed"
+
+    class Layer(models.TextChoices):
+        ANNOTATOR = "annotator"
+        GOLD = "gold"
 
     class Status(models.TextChoices):
         ACTIVE = "active"
@@ -122,6 +219,12 @@ class Annotation(models.Model):
     )
     # For proposed tags: the wording the origin had, shown beside the new wording in review.
     origin_quote = models.TextField(blank=True, default="")
+    # The study a tag was made in (None: everyday tagging), and its layer: an annotator's own
+    # tag, or the campaign's adjudicated gold.
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="annotations"
+    )
+    layer = models.CharField(max_length=10, choices=Layer.choices, default=Layer.ANNOTATOR)
     version = models.PositiveIntegerField(default=1)
     # Identity across databases: exports carry it (urn:uuid:...) and import_annotations keeps it,
     # so a tag and the copies that point to it survive a round trip under the same ids.

@@ -29,5 +29,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include(accounts)),
     path("", include("annotations.urls")),
+    path("", include("annotations.campaigns.urls")),
     path("", include("policies.urls")),
 ]

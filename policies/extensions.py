@@ -41,19 +41,23 @@ class Overlay:
     """What the pages show besides the policy text. This base shows nothing more; the
     annotations app registers a subclass."""
 
-    def reader_sections(self, snapshot: Snapshot, sections: list[Section]) -> list[SectionView]:
-        """The capture's sections as the reader shows them."""
+    def reader_sections(
+        self, snapshot: Snapshot, sections: list[Section], user
+    ) -> list[SectionView]:
+        """The capture's sections as the reader shows them to `user`."""
         return [SectionView(section, section.html) for section in sections]
 
-    def reader_context(self, request: HttpRequest, company: Company) -> dict[str, Any]:
+    def reader_context(
+        self, request: HttpRequest, company: Company, snapshot: Snapshot
+    ) -> dict[str, Any]:
         """Extra template context for a capture page (tagging controls and links)."""
         return {}
 
-    def history_context(self, company: Company, snapshots: list[Snapshot]) -> dict[str, Any]:
+    def history_context(self, company: Company, snapshots: list[Snapshot], user) -> dict[str, Any]:
         """Extra template context for a company's history page."""
         return {}
 
-    def changed_row_notes(self, snapshot: Snapshot, rows: list) -> list[list]:
+    def changed_row_notes(self, snapshot: Snapshot, rows: list, user) -> list[list]:
         """For each compare row, notes on the older capture's section (tags on changed text)."""
         return [[] for _ in rows]
 
@@ -62,7 +66,7 @@ class Overlay:
         return []
 
     def tagged_captures(self, slug: str) -> list[tuple[int, int]]:
-        """(section id, capture id) of every shown tag of the category."""
+        """(section id, capture id) of every tag of the category that anyone may see."""
         return []
 
 

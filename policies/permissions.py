@@ -43,6 +43,8 @@ ACTIONS = {
         Action("curate", (CURATOR,), "Changing other people's tags"),
         Action("import", (IMPORTER,), "Importing captures"),
         Action("export", (RESEARCHER, CURATOR), "Exporting tags"),
+        Action("annotate", (REVIEWER, CURATOR), "Working in annotation campaigns"),
+        Action("run_campaigns", (CURATOR,), "Creating campaigns and adjudicating them"),
     )
 }
 
@@ -89,6 +91,11 @@ def can_import(user) -> bool:
 def can_export(user) -> bool:
     """Download tags with their provenance."""
     return allowed(user, "export")
+
+
+def can_run_campaigns(user) -> bool:
+    """Create and edit campaigns, see every annotator's tags, adjudicate to gold."""
+    return allowed(user, "run_campaigns")
 
 
 def can_change_tag(user, annotator_id: int | None) -> bool:

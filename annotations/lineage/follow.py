@@ -219,6 +219,9 @@ def _copy(origin: Annotation, target: Snapshot, match: Match) -> Annotation:
         attributes=origin.attributes,
         note=origin.note,
         annotator_id=origin.annotator_id,
+        # A copy belongs to its origin's campaign and layer: hidden while that campaign runs.
+        campaign_id=origin.campaign_id,
+        layer=origin.layer,
         kind=Annotation.Kind.CARRIED if match.exact else Annotation.Kind.PROPOSED,
         status=Annotation.Status.ACTIVE if match.exact else Annotation.Status.PENDING,
         origin_id=origin.pk,

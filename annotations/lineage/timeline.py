@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count
 
 from annotations.models import Annotation, LineageEvent
@@ -49,11 +50,12 @@ class PracticeTimeline:
 
 
 def practice_timeline(
-    company: Company, snapshots: list[Snapshot], *, width: int = 760
+    company: Company, snapshots: list[Snapshot], user=None, *, width: int = 760
 ) -> PracticeTimeline | None:
     """None when the company has no tags. Two queries: tag counts and lineage events."""
     counts = (
-        Annotation.objects.filter(snapshot__company=company)
+        Annotation.objects.visible_to(user or AnonymousUser())
+        .filter(snapshot__company=company)
         .exclude(status=Annotation.Status.DISMISSED)
         .values("snapshot_id", "category__slug", "category__name", "category__order")
         .annotate(n=Count("id"))

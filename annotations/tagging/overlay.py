@@ -6,9 +6,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from django.urls import reverse
 
+from annotations.campaigns.campaigns import campaign_work, own_work_only
 from annotations.lineage.timeline import practice_timeline
 from annotations.models import Annotation, Category
 from annotations.tagging.highlighting import Highlight, highlight
@@ -61,10 +63,11 @@ def _label(tag: Annotation) -> str:
     return tag.category.name
 
 
-def sections_with_tags(snapshot: Snapshot, sections: list[Section]) -> list[SectionView]:
-    """Each section with its tags highlighted; one query for all the capture's tags."""
+def sections_with_tags(snapshot: Snapshot, sections: list[Section], user) -> list[SectionView]:
+    """Each section with the tags `user` may see highlighted; one query for all of them."""
     by_section: dict[int, list[Annotation]] = defaultdict(list)
-    for tag in Annotation.objects.for_reader().filter(snapshot=snapshot):
+    tags = Annotation.objects.for_reader().filter(snapshot=snapshot).visible_to(user)
+    for tag in own_work_only(tags, user, snapshot.pk):
         by_section[tag.section_id].append(tag)
     views, origin_urls = [], {}
     for section in sections:
@@ -81,7 +84,7 @@ class TagOnChange:
     survives: bool  # the tagged words are still in the newer capture's counterpart section
 
 
-def tags_on_changed_rows(snapshot: Snapshot, rows) -> list[list[TagOnChange]]:
+def tags_on_changed_rows(snapshot: Snapshot, rows, user) -> list[list[TagOnChange]]:
     """For each compare row, the older capture's tags on that section and whether their words
     came through unchanged ("this deleted sentence was tagged Third Party Sharing").
 
@@ -91,6 +94,7 @@ def tags_on_changed_rows(snapshot: Snapshot, rows) -> list[list[TagOnChange]]:
     by_position: dict[int, list[Annotation]] = defaultdict(list)
     for tag in (
         Annotation.objects.shown()
+        .visible_to(user)
         .filter(snapshot=snapshot)
         .select_related("category", "section")
         .defer("section__html", "section__body")
@@ -143,17 +147,20 @@ def tagging_context(user, company: Company) -> dict:
 class TagOverlay(Overlay):
     """Tags on the reader, compare, history and search pages (registered in AppConfig.ready)."""
 
-    def reader_sections(self, snapshot: Snapshot, sections: list[Section]) -> list[SectionView]:
-        return sections_with_tags(snapshot, sections)
+    def reader_sections(self, snapshot: Snapshot, sections: list[Section], user) -> list:
+        return sections_with_tags(snapshot, sections, user)
 
-    def reader_context(self, request: HttpRequest, company: Company) -> dict:
-        return tagging_context(request.user, company)
+    def reader_context(self, request: HttpRequest, company: Company, snapshot: Snapshot) -> dict:
+        return {
+            **tagging_context(request.user, company),
+            "campaign_work": campaign_work(request.user, snapshot.pk),
+        }
 
-    def history_context(self, company: Company, snapshots: list[Snapshot]) -> dict:
-        return {"practices": practice_timeline(company, snapshots)}
+    def history_context(self, company: Company, snapshots: list[Snapshot], user) -> dict:
+        return {"practices": practice_timeline(company, snapshots, user)}
 
-    def changed_row_notes(self, snapshot: Snapshot, rows: list) -> list[list]:
-        return tags_on_changed_rows(snapshot, rows)
+    def changed_row_notes(self, snapshot: Snapshot, rows: list, user) -> list[list]:
+        return tags_on_changed_rows(snapshot, rows, user)
 
     def search_categories(self) -> list[tuple[str, str]]:
         return list(Category.objects.values_list("slug", "name"))
@@ -161,6 +168,7 @@ class TagOverlay(Overlay):
     def tagged_captures(self, slug: str) -> list[tuple[int, int]]:
         return list(
             Annotation.objects.shown()
+            .visible_to(AnonymousUser())
             .filter(category__slug=slug)
             .values_list("section_id", "snapshot_id")
             .distinct()

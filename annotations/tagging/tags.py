@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from annotations.campaigns.campaigns import campaign_for
 from annotations.lineage import follow as lineage
 from annotations.models import Annotation, AnnotationEvent, Category
 from policies.models import Section, Snapshot
@@ -127,6 +128,7 @@ def create_tag(request: TagRequest, user) -> tuple[Annotation, bool]:
                 attributes=request.attributes,
                 note=request.note,
                 annotator=user,
+                campaign=campaign_for(user, request.snapshot.pk),
             )
             _audit("create", annotation.pk, user, after=snapshot_state(annotation))
             lineage.follow([annotation])

@@ -77,7 +77,7 @@ def _section_response(request: HttpRequest, snapshot: Snapshot, section: Section
         return redirect(f"{snapshot.get_absolute_url()}#{anchor}")
     sections = [s for s in rendered_sections(snapshot.text) if s.pk == section.pk]
     context = {
-        "item": sections_with_tags(snapshot, sections)[0],
+        "item": sections_with_tags(snapshot, sections, request.user)[0],
         "snapshot": snapshot,
         "company": snapshot.company,
         **tagging_context(request.user, snapshot.company),

@@ -160,8 +160,9 @@ def test_reader_query_count_is_flat_with_many_tags(client, django_assert_num_que
     client.force_login(author)
     client.get(first.get_absolute_url())
     # session, user, company, capture, sections, previous, next, tags, the user's groups,
-    # the categories for the picker, the review queue's size for the header
-    with django_assert_num_queries(11):
+    # the categories for the picker, the user's campaign work on this capture, the review
+    # queue's size for the header
+    with django_assert_num_queries(12):
         response = client.get(first.get_absolute_url())
     assert response.content.decode().count("data-annotation=") >= tags
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from django.contrib.auth.models import User
 
+from annotations.campaigns.campaigns import CampaignSpec, create_campaign
 from annotations.tests.factories import make_user, tag_text
 from config.tests.routes import SiteData
 from policies.models import ImportRun
@@ -34,12 +35,17 @@ def site_data(db) -> SiteData:
     tagger = make_user("tagger", REVIEWER)
     tag = tag_text(newer, "advertisers", tagger, slug="third-party-sharing-collection")
     run = ImportRun.objects.create(source="sample", status=ImportRun.Status.SUCCEEDED)
+    campaign = create_campaign(
+        CampaignSpec(slug="study", annotators=["tagger"], companies=[company.slug], per_capture=1)
+    )
     return SiteData(
         company=company.slug,
         capture=f"{newer.captured_at:%Y-%m-%d}",
         older_capture=f"{older.captured_at:%Y-%m-%d}",
         tag=tag.pk,
         import_run=run.pk,
+        campaign=campaign.slug,
+        capture_id=newer.pk,
     )
 
 

@@ -35,6 +35,8 @@ class SiteData:
     older_capture: str
     tag: int
     import_run: int
+    campaign: str
+    capture_id: int
 
 
 # Path parameters for each route that has some, from the sample rows.
@@ -50,6 +52,9 @@ SAMPLE_KWARGS: dict[str, Callable[[SiteData], dict[str, object]]] = {
     "tag_edit": lambda d: {"pk": d.tag},
     "tag_delete": lambda d: {"pk": d.tag},
     "review_action": lambda d: {"pk": d.tag},
+    "campaign_detail": lambda d: {"slug": d.campaign},
+    "campaign_work": lambda d: {"slug": d.campaign},
+    "campaign_capture_done": lambda d: {"slug": d.campaign, "snapshot_id": d.capture_id},
     "review_undo": lambda d: {"pk": d.tag},
     "export_annotations": lambda d: {"fmt": "jsonl"},
     # django.contrib.auth's reset link, with a token that is (rightly) refused.

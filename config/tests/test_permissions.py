@@ -56,6 +56,15 @@ ROLE_TABLE: dict[tuple[str, str], tuple[Cell, ...]] = {
     ("review_action", "POST"):          (LOGIN,   400,     400,     403,     403,     400),
     ("review_undo", "GET"):             (405,     405,     405,     405,     405,     405),
     ("review_undo", "POST"):            (LOGIN,   400,     400,     403,     403,     400),
+    # Campaigns: annotators (Reviewers, Curators) see them; Curators create them. Marking a
+    # capture done needs an assignment on it, which none of these users has: 404.
+    ("campaign_list", "GET"):           (LOGIN,   200,     200,     403,     403,     200),
+    ("campaign_new", "GET"):            (LOGIN,   403,     200,     403,     403,     200),
+    ("campaign_new", "POST"):           (LOGIN,   403,     400,     403,     403,     400),
+    ("campaign_detail", "GET"):         (LOGIN,   200,     200,     403,     403,     200),
+    ("campaign_work", "GET"):           (LOGIN,   200,     200,     403,     403,     200),
+    ("campaign_capture_done", "GET"):   (405,     405,     405,     405,     405,     405),
+    ("campaign_capture_done", "POST"):  (LOGIN,   404,     404,     403,     403,     404),
     # Export: Researchers and Curators.
     ("export_page", "GET"):             (LOGIN,   403,     200,     200,     403,     200),
     # The picker's suggestions are an htmx fragment; a plain GET goes to the export page.

@@ -46,7 +46,7 @@ def compare(request: HttpRequest, slug: str, old: str, new: str) -> HttpResponse
         "left": left,
         "right": right,
         "diff": diff,
-        "rows": list(zip(rows, overlay().changed_row_notes(left, rows), strict=True)),
+        "rows": list(zip(rows, overlay().changed_row_notes(left, rows, request.user), strict=True)),
         "first_change": any(item.change for item in rows),
         "changes_only": changes_only,
         "captures": company.snapshots.order_by("captured_at").only("captured_at", "company_id"),

@@ -66,7 +66,7 @@ def company_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "company": company,
         "history": history,
         "rows": history.rows,
-        **overlay().history_context(company, [row.snapshot for row in history.rows]),
+        **overlay().history_context(company, [row.snapshot for row in history.rows], request.user),
     }
     return render(request, "policies/company_detail.html", context)
 
@@ -106,9 +106,11 @@ def snapshot_detail(request: HttpRequest, slug: str, capture: str) -> HttpRespon
     context = {
         "company": company,
         "snapshot": snapshot,
-        "items": overlay().reader_sections(snapshot, rendered_sections(snapshot.text)),
+        "items": overlay().reader_sections(
+            snapshot, rendered_sections(snapshot.text), request.user
+        ),
         "previous": previous,
         "next": following,
-        **overlay().reader_context(request, company),
+        **overlay().reader_context(request, company, snapshot),
     }
     return render(request, "policies/snapshot_detail.html", context)

@@ -1,0 +1,145 @@
+"""Campaign pages: the list, a new campaign, a campaign's progress, and an annotator's work."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from annotations.campaigns.campaigns import (
+    CampaignError,
+    CampaignSpec,
+    campaigns_for_list,
+    create_campaign,
+    mark_done,
+    next_capture,
+    progress,
+)
+from annotations.models import Assignment, Campaign, Category
+from policies.filters import FilterError, parse_period
+from policies.models import Company
+from policies.permissions import can_run_campaigns, permission_required
+
+
+class CampaignForm(forms.Form):
+    slug = forms.SlugField(max_length=80)
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    instructions = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    annotators = forms.ModelMultipleChoiceField(
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    companies = forms.ModelMultipleChoiceField(
+        queryset=Company.objects.order_by("name"), widget=forms.CheckboxSelectMultiple
+    )
+    captured_from = forms.CharField(required=False, label="Captured from (YYYY, YYYY-MM or date)")
+    captured_to = forms.CharField(required=False, label="Captured to (inclusive)")
+    per_capture = forms.IntegerField(min_value=1, max_value=20, initial=3)
+    blind = forms.BooleanField(required=False, initial=True)
+    categories = forms.ModelMultipleChoiceField(
+        queryset=Category.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="None chosen: the whole taxonomy.",
+    )
+
+    def spec(self) -> CampaignSpec:
+        data = self.cleaned_data
+        try:
+            start = (
+                parse_period(data["captured_from"], "captured from")[0]
+                if data["captured_from"]
+                else None
+            )
+            end = (
+                parse_period(data["captured_to"], "captured to")[1] if data["captured_to"] else None
+            )
+        except FilterError as exc:
+            raise CampaignError(str(exc)) from exc
+        return CampaignSpec(
+            slug=data["slug"],
+            name=data["name"],
+            description=data["description"],
+            instructions=data["instructions"],
+            annotators=[u.username for u in data["annotators"]],
+            companies=[c.slug for c in data["companies"]],
+            captured_from=start,
+            captured_before=end,
+            per_capture=data["per_capture"],
+            blind=data["blind"],
+            categories=[c.slug for c in data["categories"]],
+        )
+
+
+@require_GET
+@permission_required("annotate")
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    context = {"campaigns": campaigns_for_list(), "can_run": can_run_campaigns(request.user)}
+    return render(request, "annotations/campaigns/campaign_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("run_campaigns")
+def campaign_new(request: HttpRequest) -> HttpResponse:
+    form = CampaignForm(request.POST or None, initial={"blind": True, "per_capture": 3})
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign = create_campaign(form.spec(), created_by=request.user)
+        except CampaignError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Campaign “{campaign.name}” created.")
+            return redirect("campaign_detail", slug=campaign.slug)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "annotations/campaigns/campaign_new.html", {"form": form}, status=status)
+
+
+@require_GET
+@permission_required("annotate")
+def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, slug=slug)
+    mine = Assignment.objects.filter(campaign=campaign, annotator=request.user)
+    context = {
+        "campaign": campaign,
+        "progress": progress(campaign),
+        "mine": mine.exists(),
+        "next": next_capture(campaign, request.user),
+        "can_run": can_run_campaigns(request.user),
+    }
+    return render(request, "annotations/campaigns/campaign_detail.html", context)
+
+
+@require_GET
+@permission_required("annotate")
+def my_work(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, slug=slug)
+    assignments = (
+        Assignment.objects.filter(campaign=campaign, annotator=request.user)
+        .select_related("snapshot__company")
+        .order_by("snapshot__company__slug", "snapshot__captured_at")
+    )
+    context = {
+        "campaign": campaign,
+        "assignments": assignments,
+        "next": next_capture(campaign, request.user),
+    }
+    return render(request, "annotations/campaigns/my_work.html", context)
+
+
+@require_POST
+@permission_required("annotate")
+def capture_done(request: HttpRequest, slug: str, snapshot_id: int) -> HttpResponse:
+    """Mark (or, with undo=1, unmark) the signed-in annotator's work on a capture as done."""
+    campaign = get_object_or_404(Campaign, slug=slug, status=Campaign.Status.RUNNING)
+    undo = request.POST.get("undo") == "1"
+    if not mark_done(campaign, snapshot_id, request.user, done=not undo):
+        raise Http404("You have no work on this capture in this campaign.")
+    following = next_capture(campaign, request.user)
+    if undo or following is None:
+        return redirect("campaign_work", slug=campaign.slug)
+    messages.success(request, "Marked done. Here is your next capture.")
+    return redirect(following.get_absolute_url())
