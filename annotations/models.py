@@ -265,6 +265,36 @@ class Annotation(models.Model):
         return f"{self.category} on {self.quote[:40]!r}"
 
 
+class GoldDecision(models.Model):
+    """A curator's (or a consolidation rule's) decision on one category in one unit (a section
+    of a capture) of a campaign: accepted into gold or rejected. Kept with who and when."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="decisions")
+    snapshot = models.ForeignKey("policies.Snapshot", on_delete=models.CASCADE, related_name="+")
+    section = models.ForeignKey("policies.Section", on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
+    accepted = models.BooleanField()
+    rule = models.CharField(
+        max_length=10, blank=True, default="", help_text="Set when a rule decided, not a person."
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["campaign", "snapshot", "section", "category"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "snapshot", "section", "category"], name="gold_decision_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        verdict = "accepted" if self.accepted else "rejected"
+        return f"{self.category} {verdict} in {self.campaign.slug}"
+
+
 class LineageEvent(models.Model):
     """A moment in a tagged clause's history: it changed, disappeared or appeared."""
 
