@@ -53,8 +53,8 @@ def practice_timeline(
 ) -> PracticeTimeline | None:
     """None when the company has no tags. Two queries: tag counts and lineage events."""
     counts = (
-        Annotation.objects.filter(snapshot__company=company)
-        .exclude(status=Annotation.Status.DISMISSED)
+        Annotation.objects.shown()
+        .filter(snapshot__company=company)
         .values("snapshot_id", "category__slug", "category__name", "category__order")
         .annotate(n=Count("id"))
     )
