@@ -145,10 +145,14 @@ class Assignment(models.Model):
         return f"{self.annotator} on {self.snapshot} ({self.campaign.slug})"
 
 
+# Statuses of tags the reader does not show (a merged copy is shown through the tag it met).
+HIDDEN_STATUSES = ("dismissed", "merged")
+
+
 class AnnotationQuerySet(models.QuerySet):
     def shown(self) -> AnnotationQuerySet:
-        """Tags a reader sees: not dismissed."""
-        return self.exclude(status=Annotation.Status.DISMISSED)
+        """Tags a reader sees: not dismissed, and not a copy merged into the same tag."""
+        return self.exclude(status__in=HIDDEN_STATUSES)
 
     def for_reader(self) -> AnnotationQuerySet:
         return self.shown().select_related("category", "annotator", "origin__snapshot")
@@ -194,6 +198,9 @@ class Annotation(models.Model):
         ACTIVE = "active"
         PENDING = "pending", "pending review"
         DISMISSED = "dismissed"
+        # A copy that met the same tag (category and annotator) on the same span: kept so the
+        # clause's history stays whole, shown once through the other tag.
+        MERGED = "merged", "merged into the same tag"
 
     snapshot = models.ForeignKey(
         "policies.Snapshot", on_delete=models.CASCADE, related_name="annotations"
@@ -225,6 +232,8 @@ class Annotation(models.Model):
         Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="annotations"
     )
     layer = models.CharField(max_length=10, choices=Layer.choices, default=Layer.ANNOTATOR)
+    # For carried and proposed tags: how similar the clause is to the origin's (words, 0-100).
+    similarity = models.FloatField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     # Identity across databases: exports carry it (urn:uuid:...) and import_annotations keeps it,
     # so a tag and the copies that point to it survive a round trip under the same ids.
@@ -249,10 +258,11 @@ class Annotation(models.Model):
                 | (~Q(kind="original") & Q(origin__isnull=False)),
                 name="annotation_origin_matches_kind",
             ),
+            # Two people may tag one span with one category; one person only once.
             models.UniqueConstraint(
-                fields=["snapshot", "section", "start", "end", "category"],
-                condition=~Q(status="dismissed"),
-                name="annotation_one_per_span_and_category",
+                fields=["snapshot", "section", "start", "end", "category", "annotator", "layer"],
+                condition=~Q(status__in=HIDDEN_STATUSES),
+                name="annotation_one_per_span_category_annotator",
             ),
             models.UniqueConstraint(
                 fields=["snapshot", "origin"],

@@ -300,6 +300,7 @@ _MEANINGS = {
     "active": "tagged on a capture, carried to an unchanged clause, or confirmed in review",
     "pending": "proposed where the tagged clause changed, not yet confirmed by a reviewer",
     "dismissed": "proposed, then judged wrong by a reviewer",
+    "merged": "a copy that met the same tag on the same clause (kept for its history)",
 }
 
 

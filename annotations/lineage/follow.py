@@ -1,11 +1,17 @@
 """A tag follows its clause through the company's history.
 
-For an original tag and each other capture of the company:
+For an original tag and each other capture of the company, the clauses of the two captures are
+paired one to one (`align.align_clauses`: identical clauses, then similar ones, inside the
+sections the compare page aligns and then across the policy), and the tag's clause decides:
 
-- the same clause (whitespace-normalised text, at any position) → a *carried* copy, shown at once;
-- a close match (similarity >= 0.8, preferring the section with the same heading) → a *proposed*
-  copy, queued for review with the old and new wording;
-- nothing → no copy; the change is recorded as a `LineageEvent` ("removed between A and B").
+- paired with an identical whole clause → a *carried* copy, shown at once;
+- paired with a similar clause (a clause found inside a longer one included) → a *proposed* copy,
+  queued for review with the old and new wording and the similarity;
+- not paired → no copy; the change is recorded as a `LineageEvent` ("removed between A and B").
+
+Where a copy lands on a span that already has the same tag (same category and annotator), it is
+stored as *merged* into that tag rather than dropped; copies of different tags on one span are
+all kept. `follow` returns what it did.
 
 All work for a batch of tags and captures takes a fixed number of queries, so tagging a clause
 that appears in 40 captures, or importing a capture of a company with 1,000 tags, stays cheap.
@@ -15,19 +21,34 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Q
-from rapidfuzz import fuzz
+from django.db.models import F, Q
 
+from annotations.lineage.align import (
+    Alignment,
+    SectionText,
+    align_clauses,
+    normalise,
+    normalise_with_map,
+)
 from annotations.models import Annotation, LineageEvent
 from policies.models import Section, Snapshot
-from policies.reading.clauses import split_clauses
+from policies.reading.reader import READER_VERSION
 
-CLOSE_MATCH = 80.0  # rapidfuzz ratio, 0-100
+__all__ = [
+    "FollowResult",
+    "Match",
+    "Merge",
+    "context_around",
+    "follow",
+    "follow_into_new_captures",
+    "normalise",
+    "refresh_events",
+]
+
 CONTEXT = 32
-_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -39,26 +60,31 @@ class Match:
     similarity: float
 
 
-def normalise(text: str) -> str:
-    """Whitespace-insensitive form of a clause."""
-    return _SPACE.sub(" ", text).strip()
+@dataclass(frozen=True)
+class Merge:
+    """A copy stored as merged: `origin_id`'s copy on capture `snapshot_id` met the same tag
+    (same category and annotator) on the same span, and that tag (`into_id`: an original tag, or
+    the origin of a copy) is the one shown."""
+
+    origin_id: int
+    snapshot_id: int
+    into_id: int
 
 
-def _normalise_with_map(text: str) -> tuple[str, list[int]]:
-    """`normalise(text)` and, for each of its characters, the index it came from in `text`."""
-    out, index = [], []
-    pending_space = False
-    for i, ch in enumerate(text):
-        if ch.isspace():
-            pending_space = bool(out)
-            continue
-        if pending_space:
-            out.append(" ")
-            index.append(i - 1)
-            pending_space = False
-        out.append(ch)
-        index.append(i)
-    return "".join(out), index
+@dataclass
+class FollowResult:
+    """What `follow` did: copies made by kind, (tag, capture) pairs where the clause is gone,
+    and every copy merged into the same tag on the same span."""
+
+    carried: int = 0
+    proposed: int = 0
+    removed: int = 0
+    merged: list[Merge] = field(default_factory=list)
+
+    @property
+    def created(self) -> int:
+        """Rows written: carried, proposed and merged copies."""
+        return self.carried + self.proposed + len(self.merged)
 
 
 def context_around(text: str, start: int, end: int) -> tuple[str, str]:
@@ -66,54 +92,33 @@ def context_around(text: str, start: int, end: int) -> tuple[str, str]:
     return text[max(0, start - CONTEXT) : start], text[end : end + CONTEXT]
 
 
-def find_clause(quote: str, heading: str, sections: list[Section]) -> Match | None:
-    """Where `quote` appears in `sections`: exactly (any section, same heading first), else the
-    closest clause in the same-heading section (or anywhere) if similar enough."""
-    wanted = normalise(quote)
-    if not wanted:
-        return None
-    ordered = sorted(sections, key=lambda s: (s.heading != heading, s.position))
-    for section in ordered:
-        norm, index = _normalised(section)
-        at = norm.find(wanted)
-        if at >= 0:
-            return Match(section, index[at], index[at + len(wanted) - 1] + 1, True, 100.0)
-    best: Match | None = None
-    candidates = [s for s in ordered if s.heading == heading] or ordered
-    for section in candidates:
-        for start, end in _clause_spans(section):
-            score = fuzz.ratio(wanted, normalise(section.plain[start:end]))
-            if score >= CLOSE_MATCH and (best is None or score > best.similarity):
-                best = Match(section, start, end, False, score)
-    return best
-
-
-def _normalised(section: Section) -> tuple[str, list[int]]:
-    """The section's normalised text and index map, computed once per section object."""
-    if not hasattr(section, "_normalised"):
-        section._normalised = _normalise_with_map(section.plain)
-    return section._normalised
-
-
-def _clause_spans(section: Section) -> list[tuple[int, int]]:
-    """Clause spans of a section's text (blocks are lines), computed once per section object."""
-    if not hasattr(section, "_clause_spans"):
-        spans, base = [], 0
-        for line in section.plain.split("\n"):
-            spans.extend((base + a, base + b) for a, b in split_clauses(line))
-            base += len(line) + 1
-        section._clause_spans = spans
-    return section._clause_spans
-
-
 def _sections_by_text(text_ids: set[int]) -> dict[int, list[Section]]:
-    """Sections of the texts with their readable text (derived at import)."""
+    """Sections of the texts in order, with their readable text (derived at import) and the
+    reader's stored marking where it exists."""
     by_text: dict[int, list[Section]] = defaultdict(list)
-    for section in Section.objects.filter(text_id__in=text_ids).only(
-        "pk", "text_id", "position", "heading", "plain"
+    for section in (
+        Section.objects.filter(text_id__in=text_ids)
+        .annotate(reader_version=F("text__render_version"))
+        .only("pk", "text_id", "position", "heading", "plain", "html")
+        .order_by("text_id", "position")
     ):
         by_text[section.text_id].append(section)
     return by_text
+
+
+_CLAUSE_SPAN = re.compile(r'data-start="(\d+)" data-end="(\d+)"')
+
+
+def _alignment_input(section: Section) -> SectionText:
+    """A section for `align_clauses`, its clauses read from the reader's stored marking when
+    that is current (cutting sentences again is the slow part of lineage)."""
+
+    def clauses() -> list[tuple[int, int]] | None:
+        if section.reader_version != READER_VERSION or not section.html:
+            return None
+        return list(dict.fromkeys((int(a), int(b)) for a, b in _CLAUSE_SPAN.findall(section.html)))
+
+    return SectionText(section.heading, section.plain, clauses)
 
 
 # Above this many origins, queries select them by company rather than by a long list of ids.
@@ -127,15 +132,97 @@ def _origins_q(origins: list[Annotation], field: str = "origin") -> Q:
     return Q(**{f"{field}__snapshot__company_id__in": {o.snapshot.company_id for o in origins}})
 
 
-def follow(origins: list[Annotation], targets: list[Snapshot] | None = None) -> int:
+class _Lineage:
+    """Where each origin's clause went in each other text, one clause alignment per text pair."""
+
+    def __init__(self, origins: list[Annotation], sections: dict[int, list[Section]]) -> None:
+        self.sections = sections
+        self.inputs = {
+            text_id: [_alignment_input(s) for s in sections_of]
+            for text_id, sections_of in sections.items()
+        }
+        self.alignments: dict[tuple[int, int], Alignment] = {}
+        self.index = {
+            s.pk: n for sections_of in sections.values() for n, s in enumerate(sections_of)
+        }
+        self.wanted: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+        for o in origins:
+            self.wanted[o.snapshot.text_id].append((self.index[o.section_id], o.start, o.end))
+
+    def _alignment(self, old_text: int, new_text: int) -> Alignment:
+        key = (old_text, new_text)
+        if key not in self.alignments:
+            self.alignments[key] = align_clauses(
+                self.inputs[old_text], self.inputs[new_text], self.wanted[old_text]
+            )
+        return self.alignments[key]
+
+    def match(self, origin: Annotation, new_text: int) -> Match | None:
+        """Where `origin`'s clause is in text `new_text`, or None where it is gone."""
+        alignment = self._alignment(origin.snapshot.text_id, new_text)
+        at = self.index[origin.section_id]
+        covered = [
+            c for c in alignment.old_clauses(at) if c.start < origin.end and origin.start < c.end
+        ]
+        paired = [
+            alignment.pairs[c.section, c.start]
+            for c in covered
+            if (c.section, c.start) in alignment.pairs
+        ]
+        if not paired:
+            return None
+        old_text = self.sections[origin.snapshot.text_id][at].plain
+        first, last = paired[0].new, paired[-1].new
+        if last.section != first.section or last.end < first.start:
+            last = first
+        section = self.sections[new_text][first.section]
+        quote = normalise(origin.quote)
+        same = (
+            len(paired) == len(covered)
+            and all(p.exact for p in paired)
+            and normalise(section.plain[first.start : last.end])
+            == normalise(old_text[covered[0].start : covered[-1].end])
+        )
+        if same:
+            # The same clauses: the tag's words at the same place among them.
+            near = len(normalise(old_text[covered[0].start : origin.start] + "x")) - 1
+            found = _locate(section.plain, first.start, last.end, quote, near)
+            if found is not None:
+                return Match(section, *found, True, 100.0)
+        score = min(p.score for p in paired)
+        if quote != normalise(old_text[covered[0].start : covered[-1].end]):
+            # Part of a clause: the same words inside its successor, if they are still there.
+            found = _locate(section.plain, first.start, last.end, quote, 0)
+            if found is not None:
+                return Match(section, *found, False, score)
+        return Match(section, first.start, last.end, False, score)
+
+
+def _locate(text: str, start: int, end: int, wanted: str, near: int) -> tuple[int, int] | None:
+    """Offsets of the occurrence of `wanted` (normalised) in text[start:end] nearest to `near`
+    (a normalised offset), or None."""
+    norm, index = normalise_with_map(text[start:end])
+    hits, at = [], norm.find(wanted)
+    while at >= 0 and wanted:
+        hits.append(at)
+        at = norm.find(wanted, at + 1)
+    if not hits:
+        return None
+    at = min(hits, key=lambda h: abs(h - near))
+    return start + index[at], start + index[at + len(wanted) - 1] + 1
+
+
+def follow(origins: list[Annotation], targets: list[Snapshot] | None = None) -> FollowResult:
     """Create carried and proposed copies of original tags on the company's other captures.
 
     `targets` limits the captures considered (a freshly imported capture); by default every
-    capture of each origin's company. Returns the number of copies created. Lineage events are
-    recomputed for the origins (around the targets only, when targets are given).
+    capture of each origin's company. Lineage events are recomputed for the origins (around the
+    targets only, when targets are given). Nothing is dropped: a copy that meets the same tag on
+    its span is stored as merged and listed in the result.
     """
+    result = FollowResult()
     if not origins:
-        return 0
+        return result
     company_ids = {o.snapshot.company_id for o in origins}
     around = targets
     if targets is None:
@@ -144,50 +231,91 @@ def follow(origins: list[Annotation], targets: list[Snapshot] | None = None) -> 
                 "pk", "company_id", "text_id", "captured_at"
             )
         )
-    origin_sections = {
-        s.pk: s
-        for s in Section.objects.filter(pk__in={o.section_id for o in origins}).only(
-            "pk", "text_id", "position", "heading", "plain"
-        )
-    }
-    sections = _sections_by_text({t.text_id for t in targets})
-    existing = set(
-        Annotation.objects.filter(
-            _origins_q(origins), snapshot_id__in=[t.pk for t in targets]
-        ).values_list("origin_id", "snapshot_id")
+    sections = _sections_by_text(
+        {t.text_id for t in targets} | {o.snapshot.text_id for o in origins}
     )
-    copies, matches = [], {}
+    target_ids = [t.pk for t in targets]
+    existing = set(
+        Annotation.objects.filter(_origins_q(origins), snapshot_id__in=target_ids).values_list(
+            "origin_id", "snapshot_id"
+        )
+    )
+    lineage = _Lineage(origins, sections)
+    matches: dict[tuple[int, int], Match | None] = {}
+    copies = []
     for origin in origins:
-        heading = origin_sections[origin.section_id].heading
         for target in targets:
             if target.company_id != origin.snapshot.company_id:
                 continue
             if target.pk == origin.snapshot_id or (origin.pk, target.pk) in existing:
                 continue
             key = (origin.pk, target.text_id)
-            if target.text_id == origin.snapshot.text_id:  # identical capture: same place
-                section = origin_sections[origin.section_id]
-                matches[key] = Match(section, origin.start, origin.end, True, 100.0)
             if key not in matches:
-                matches[key] = find_clause(origin.quote, heading, sections[target.text_id])
+                if target.text_id == origin.snapshot.text_id:  # identical capture: same place
+                    section = next(s for s in sections[target.text_id] if s.pk == origin.section_id)
+                    matches[key] = Match(section, origin.start, origin.end, True, 100.0)
+                else:
+                    matches[key] = lineage.match(origin, target.text_id)
             match = matches[key]
             if match is None:
+                result.removed += 1
                 continue
             copies.append(_copy(origin, target, match))
+    _merge_same_tags(copies, target_ids, result)
     with transaction.atomic():
         if around is not None and connection.vendor == "postgresql":
             # Freshly imported captures have no tags yet, so nothing can conflict: COPY writes
             # a thousand copies in a quarter of the time bulk_create takes.
-            created = _copy_in(copies)
+            _copy_in(copies)
         else:
-            created = len(
-                Annotation.objects.bulk_create(copies, batch_size=1000, ignore_conflicts=True)
-            )
+            Annotation.objects.bulk_create(copies, batch_size=1000)
         refresh_events(origins, around=around)
-    return created
+    return result
 
 
-def _copy_in(annotations: list[Annotation]) -> int:
+def _merge_same_tags(copies: list[Annotation], target_ids: list[int], result: FollowResult):
+    """Mark copies that land on a span holding the same tag (category and annotator) as merged,
+    and count the kinds of the others into `result`."""
+    occupied: dict[tuple, int] = {}
+    shown = (
+        Annotation.objects.shown()
+        .filter(snapshot_id__in=target_ids)
+        .values_list(
+            "snapshot_id",
+            "section_id",
+            "start",
+            "end",
+            "category_id",
+            "annotator_id",
+            "pk",
+            "origin_id",
+        )
+    )
+    for *span, pk, origin_id in shown:
+        occupied[tuple(span)] = origin_id or pk
+    # Where two new copies meet, the carried one (then the older tag's) is shown.
+    copies.sort(key=lambda c: (c.kind != Annotation.Kind.CARRIED, c.origin_id))
+    for copy in copies:
+        span = (
+            copy.snapshot_id,
+            copy.section_id,
+            copy.start,
+            copy.end,
+            copy.category_id,
+            copy.annotator_id,
+        )
+        if span in occupied:
+            copy.status = Annotation.Status.MERGED
+            result.merged.append(Merge(copy.origin_id, copy.snapshot_id, occupied[span]))
+            continue
+        occupied[span] = copy.origin_id
+        if copy.kind == Annotation.Kind.CARRIED:
+            result.carried += 1
+        else:
+            result.proposed += 1
+
+
+def _copy_in(annotations: list[Annotation]) -> None:
     """Insert new tags with PostgreSQL's COPY (values prepared by the model fields as usual)."""
     fields = [f for f in Annotation._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
@@ -201,7 +329,6 @@ def _copy_in(annotations: list[Annotation]) -> int:
             copy.write_row(
                 [f.get_db_prep_save(f.pre_save(annotation, True), connection) for f in fields]
             )
-    return len(annotations)
 
 
 def _copy(origin: Annotation, target: Snapshot, match: Match) -> Annotation:
@@ -226,6 +353,7 @@ def _copy(origin: Annotation, target: Snapshot, match: Match) -> Annotation:
         status=Annotation.Status.ACTIVE if match.exact else Annotation.Status.PENDING,
         origin_id=origin.pk,
         origin_quote="" if match.exact else origin.quote,
+        similarity=match.similarity,
     )
 
 
@@ -312,7 +440,7 @@ def _transition(was: str, now: str) -> str | None:
     return None
 
 
-def follow_into_new_captures(snapshot_ids: list[int]) -> int:
+def follow_into_new_captures(snapshot_ids: list[int]) -> FollowResult:
     """Give freshly imported captures the tags of their companies (called by the importer)."""
     targets = list(
         Snapshot.objects.filter(pk__in=snapshot_ids).only(
@@ -325,4 +453,4 @@ def follow_into_new_captures(snapshot_ids: list[int]) -> int:
             kind=Annotation.Kind.ORIGINAL, snapshot__company_id__in=company_ids
         ).select_related("snapshot")
     )
-    return follow(origins, targets) if origins else 0
+    return follow(origins, targets)

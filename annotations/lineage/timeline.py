@@ -56,7 +56,7 @@ def practice_timeline(
     counts = (
         Annotation.objects.visible_to(user or AnonymousUser())
         .filter(snapshot__company=company)
-        .exclude(status=Annotation.Status.DISMISSED)
+        .shown()
         .values("snapshot_id", "category__slug", "category__name", "category__order")
         .annotate(n=Count("id"))
     )

@@ -34,25 +34,35 @@ class TagView:
     author: str
     note: str
     version: int
+    # Carried and proposed tags: how similar the clause is to the origin's (0-100, words) and
+    # the origin's wording, so a reader sees why the tag is here.
+    similarity: int | None = None
+    old_quote: str = ""
 
 
 def _tag_view(tag: Annotation, origin_urls: dict[int, str]) -> TagView:
     origin = tag.origin
     if origin is not None and origin.snapshot_id not in origin_urls:
         origin_urls[origin.snapshot_id] = origin.snapshot.get_absolute_url()
-    quote = tag.quote if len(tag.quote) <= 120 else tag.quote[:119] + "…"
+    old_quote = (tag.origin_quote or origin.quote) if origin else ""
     return TagView(
         pk=tag.pk,
         slug=tag.category.slug,
         name=tag.category.name,
-        quote=quote,
+        quote=_shorten(tag.quote),
         kind=tag.kind,
         origin_date=f"{origin.snapshot.captured_at:%Y-%m-%d}" if origin else "",
         origin_url=f"{origin_urls[origin.snapshot_id]}#tag-{origin.pk}" if origin else "",
         author=tag.annotator.get_username() if tag.annotator else "a former user",
         note=tag.note,
         version=tag.version,
+        similarity=round(tag.similarity) if tag.similarity is not None else None,
+        old_quote=_shorten(old_quote),
     )
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= 120 else text[:119] + "…"
 
 
 def _label(tag: Annotation) -> str:

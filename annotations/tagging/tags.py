@@ -141,6 +141,7 @@ def create_tag(request: TagRequest, user) -> tuple[Annotation, bool]:
                 start=request.start,
                 end=request.end,
                 category=request.category,
+                annotator=user,
             )
             .first()
         )

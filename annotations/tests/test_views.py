@@ -73,6 +73,14 @@ def test_carried_tag_shows_on_the_other_capture(client, history):
     assert "2010-01-01" in html
 
 
+def test_proposed_tag_shows_why_with_score_and_old_wording(client, history):
+    tag_text(history[0], RETENTION, make_user())
+    proposal = Annotation.objects.get(kind="proposed")
+    html = client.get(history[1].get_absolute_url()).content.decode()
+    assert f"({round(proposal.similarity)}% of words alike)" in html
+    assert f'it read <q class="old-wording">{RETENTION}</q>' in html
+
+
 def test_mismatched_quote_is_refused_with_a_reason(client, history):
     client.force_login(make_user("rev", REVIEWER))
     form = _form(history[0], SHARING) | {"quote": "something else entirely, same length? no"}

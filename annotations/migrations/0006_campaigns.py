@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("annotations", "0004_annotation_uuid"),
+        ("annotations", "0005_lineage_merged_similarity"),
         ("policies", "0009_text_version"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

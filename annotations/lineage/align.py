@@ -1,0 +1,399 @@
+"""One-to-one alignment of the clauses of two captures of a policy.
+
+Pure module: section texts in, pairs of clauses out; no ORM.
+
+A clause is a sentence or a block (list item, table row, heading) of a section's reader text, cut
+as the reader cuts it. Each old clause is paired with at most one new clause and each new clause
+with at most one old clause, in this order (earlier steps take their clauses out of the later
+ones):
+
+1. identical clauses (whitespace-normalised) whose text occurs once in each capture;
+2. identical clauses inside the sections that the compare page aligns (`diff_sections`), in order
+   of appearance when a text repeats;
+3. identical clauses anywhere, preferring the same heading and then the nearest position;
+4. similar clauses inside aligned sections, best first;
+5. similar clauses anywhere, with a stricter threshold, best first.
+
+"Identical" means a whole clause of the new capture: the old clause's text found inside a longer
+clause is not identical (it can still be similar). Ties are broken by the same heading and then
+by the nearest relative position, never by which section comes first.
+
+Only what the clauses of interest (`wanted`, the tagged ones) need is computed: step 1 for them
+alone when it pairs them all (the usual case: a tag on an unchanged clause), and the new
+capture's sentence segmentation (pysbd, slow) only for the sections that steps 4 and 5 look at.
+The exact steps find a clause by its text and check that it stands as a whole clause (a block of
+its own, or between sentence ends), so they need no segmentation of the new capture.
+
+Similarity is measured on words (lower-cased, punctuation ignored), so inserted and deleted words
+cost in proportion to their number: `similarity` = 2 x common words / (old words + new words),
+common words taken in order (an LCS); `kept` = common words / old words, the share of the old
+clause that survives. Pairs are ranked by their mean. The thresholds were chosen on the
+hand-checked histories of `annotations/tests/data/lineage_eval.yaml` (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz.distance import Indel
+
+from policies.comparing.diffing import diff_sections
+from policies.reading.clauses import split_clauses
+
+__all__ = [
+    "Alignment",
+    "Clause",
+    "Pairing",
+    "SectionText",
+    "align_clauses",
+    "normalise",
+    "section_clauses",
+]
+
+# Inside aligned sections a pair is a candidate at this word similarity, or when the new clause
+# keeps this share of an old clause of at least KEPT_MIN_WORDS words (a list item merged into a
+# sentence, a sentence that grew).
+SECTION_SIMILARITY = 0.4
+SECTION_KEPT = 0.6
+KEPT_MIN_WORDS = 3
+# Across the policy, where nothing else says two clauses belong together.
+POLICY_SIMILARITY = 0.6
+# Above this many (old x new) leftover clauses, only the clauses of interest are compared across
+# the policy (about a microsecond a cell).
+POLICY_MAX_CELLS = 250_000
+
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
+# What may end a sentence, and close it (quotes, brackets).
+_ENDS_SENTENCE = re.compile(r"[.!?…:;][\"'”’)\]]*$")
+
+
+def normalise(text: str) -> str:
+    """Whitespace-insensitive form of a clause: what "the same text" means for carrying a tag."""
+    return _SPACE.sub(" ", text).strip()
+
+
+def section_clauses(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each clause of a section's reader text (blocks are its lines)."""
+    spans, base = [], 0
+    for line in text.split("\n"):
+        spans.extend((base + a, base + b) for a, b in split_clauses(line))
+        base += len(line) + 1
+    return spans
+
+
+@dataclass
+class SectionText:
+    """A section as alignment sees it: heading, reader text, and where its clause spans are
+    known already (the reader's stored marking), a function that reads them (called only if
+    they are needed; None from it, or no function, means they are computed from the text)."""
+
+    heading: str
+    text: str
+    clauses: Callable[[], list[tuple[int, int]] | None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    section: int  # index of the section in the list given
+    start: int  # offsets into that section's text
+    end: int
+    text: str  # normalised
+
+
+@dataclass(frozen=True, slots=True)
+class Pairing:
+    new: Clause
+    exact: bool
+    score: float  # word similarity, 0-100
+
+
+class _Side:
+    """One capture: sections, their clauses on demand, and a position for each offset."""
+
+    def __init__(self, sections: Sequence[SectionText]) -> None:
+        self.sections = sections
+        self.headings = [normalise(s.heading).casefold() for s in sections]
+        self._clauses: dict[int, list[Clause]] = {}
+        self._norm: dict[int, tuple[str, list[int]]] = {}
+        total = sum(len(s.text) + 1 for s in sections) or 1
+        self.base, at = [], 0
+        for s in sections:
+            self.base.append(at / total)
+            at += len(s.text) + 1
+        self.scale = 1 / total
+
+    def clauses(self, k: int) -> list[Clause]:
+        if k not in self._clauses:
+            section = self.sections[k]
+            spans = section.clauses() if section.clauses is not None else None
+            if spans is None:
+                spans = section_clauses(section.text)
+            self._clauses[k] = [
+                Clause(k, a, b, normalise(section.text[a:b])) for a, b in spans if a < b
+            ]
+        return self._clauses[k]
+
+    def all_clauses(self) -> Iterable[Clause]:
+        for k in range(len(self.sections)):
+            yield from self.clauses(k)
+
+    def position(self, section: int, start: int) -> float:
+        return self.base[section] + start * self.scale
+
+    def normalised(self, k: int) -> tuple[str, list[int]]:
+        if k not in self._norm:
+            self._norm[k] = normalise_with_map(self.sections[k].text)
+        return self._norm[k]
+
+    def find_whole(self, text: str, sections: Iterable[int] | None = None) -> list[Clause]:
+        """Every place where `text` (normalised) stands as a whole clause, in order."""
+        found = []
+        for k in range(len(self.sections)) if sections is None else sections:
+            norm, index = self.normalised(k)
+            raw = self.sections[k].text
+            at = norm.find(text)
+            while at >= 0:
+                start, end = index[at], index[at + len(text) - 1] + 1
+                if _stands_alone(raw, start, end):
+                    found.append(Clause(k, start, end, text))
+                at = norm.find(text, at + 1)
+        return found
+
+
+def normalise_with_map(text: str) -> tuple[str, list[int]]:
+    """`normalise(text)` and, for each of its characters, the index it came from in `text`."""
+    out, index = [], []
+    pending_space = False
+    for i, ch in enumerate(text):
+        if ch.isspace():
+            pending_space = bool(out)
+            continue
+        if pending_space:
+            out.append(" ")
+            index.append(i - 1)
+            pending_space = False
+        out.append(ch)
+        index.append(i)
+    return "".join(out), index
+
+
+def _stands_alone(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] is a whole clause: it starts a block or follows a sentence end,
+    and ends its block or ends a sentence itself."""
+    before = text[:start].rstrip(" \t")
+    if before and not before.endswith("\n") and not _ENDS_SENTENCE.search(before[-4:]):
+        return False
+    after = text[end:]
+    if not after or after[0] == "\n" or not after.strip(" \t") or after.lstrip(" \t")[0] == "\n":
+        return True
+    return bool(_ENDS_SENTENCE.search(text[max(start, end - 4) : end])) and after[0].isspace()
+
+
+@dataclass
+class Alignment:
+    """The pairs found, keyed by old clause (section index, start offset)."""
+
+    old: _Side
+    new: _Side
+    pairs: dict[tuple[int, int], Pairing] = field(default_factory=dict)
+
+    def old_clauses(self, section: int) -> list[Clause]:
+        return self.old.clauses(section)
+
+
+class _Aligner:
+    def __init__(self, old: Sequence[SectionText], new: Sequence[SectionText]) -> None:
+        self.result = Alignment(_Side(old), _Side(new))
+        self.old, self.new = self.result.old, self.result.new
+        self.pairs = self.result.pairs
+        self.taken: set[tuple[int, int]] = set()  # new (section, start)
+        self.old_count: dict[str, int] = defaultdict(int)
+        for clause in self.old.all_clauses():
+            self.old_count[clause.text] += 1
+        self.new_found: dict[str, list[Clause]] = {}
+        self.section_pairs: list[tuple[int, int]] | None = None
+
+    def pair(self, old: Clause, new: Clause, exact: bool, score: float) -> None:
+        self.pairs[old.section, old.start] = Pairing(new, exact, score)
+        self.taken.add((new.section, new.start))
+
+    def paired(self, old: Clause) -> bool:
+        return (old.section, old.start) in self.pairs
+
+    def free(self, new: Clause) -> bool:
+        return (new.section, new.start) not in self.taken
+
+    def whole(self, text: str) -> list[Clause]:
+        if text not in self.new_found:
+            self.new_found[text] = self.new.find_whole(text)
+        return self.new_found[text]
+
+    def distance(self, old: Clause, new: Clause) -> tuple[bool, float]:
+        """Tie-breaker: a different heading, then how far apart the two clauses sit."""
+        return (
+            self.old.headings[old.section] != self.new.headings[new.section],
+            abs(
+                self.old.position(old.section, old.start)
+                - self.new.position(new.section, new.start)
+            ),
+        )
+
+    # 1. Identical clauses unique on both sides.
+    def unique(self, clauses: Iterable[Clause]) -> None:
+        for clause in clauses:
+            if self.paired(clause) or self.old_count[clause.text] != 1:
+                continue
+            found = self.whole(clause.text)
+            if len(found) == 1 and self.free(found[0]):
+                self.pair(clause, found[0], True, 100.0)
+
+    def aligned_sections(self) -> list[tuple[int, int]]:
+        if self.section_pairs is None:
+            rows = diff_sections(
+                [(s.heading, s.text) for s in self.old.sections],
+                [(s.heading, s.text) for s in self.new.sections],
+            ).rows
+            self.section_pairs = sorted(
+                (r.old_index, r.new_index)
+                for r in rows
+                if r.old_index is not None and r.new_index is not None
+            )
+        return self.section_pairs
+
+    # 2. Identical clauses inside aligned sections, in order of appearance.
+    def identical_in_sections(self) -> None:
+        for a, b in self.aligned_sections():
+            for clause in self.old.clauses(a):
+                if self.paired(clause):
+                    continue
+                for new in self.new.find_whole(clause.text, [b]):
+                    if self.free(new):
+                        self.pair(clause, new, True, 100.0)
+                        break
+
+    # 3. Identical clauses anywhere.
+    def identical_anywhere(self) -> None:
+        candidates = [
+            (self.distance(old, new), n, old, new)
+            for n, old in enumerate(self.old.all_clauses())
+            if not self.paired(old)
+            for new in self.whole(old.text)
+            if self.free(new)
+        ]
+        for _, _, old, new in sorted(candidates, key=lambda c: (c[0], c[1])):
+            if not self.paired(old) and self.free(new):
+                self.pair(old, new, True, 100.0)
+
+    # 4 and 5. Similar clauses.
+    def similar(self, cells: Iterable[tuple[Clause, Clause]], aligned: bool) -> None:
+        words = _Words()
+        scored = []
+        for old, new in cells:
+            if self.paired(old) or not self.free(new):
+                continue
+            found = _similarity(words(old.text), words(new.text), aligned)
+            if found is not None:
+                rank, score = found
+                scored.append(((-rank, *self.distance(old, new)), len(scored), old, new, score))
+        for _, _, old, new, score in sorted(scored, key=lambda s: (s[0], s[1])):
+            if not self.paired(old) and self.free(new):
+                self.pair(old, new, False, round(100 * score, 1))
+
+    def similar_in_sections(self, sections: set[int] | None) -> None:
+        self.similar(
+            (
+                (old, new)
+                for a, b in self.aligned_sections()
+                if sections is None or a in sections
+                for old in self.old.clauses(a)
+                for new in self.new.clauses(b)
+            ),
+            aligned=True,
+        )
+
+    def similar_anywhere(self, wanted: list[Clause]) -> None:
+        olds = [c for c in self.old.all_clauses() if not self.paired(c)]
+        news = [c for c in self.new.all_clauses() if self.free(c)]
+        if len(olds) * len(news) > POLICY_MAX_CELLS:
+            # A rewrite of a long policy: only the clauses of interest look everywhere.
+            olds = [c for c in wanted if not self.paired(c)]
+        self.similar(((old, new) for old in olds for new in news), aligned=False)
+
+
+def align_clauses(
+    old_sections: Sequence[SectionText],
+    new_sections: Sequence[SectionText],
+    wanted: Iterable[tuple[int, int, int]] | None = None,
+) -> Alignment:
+    """Pair the clauses of two captures.
+
+    `wanted` lists the spans whose clauses matter, as (section index, start, end) in the old
+    capture; the work stops as soon as all their clauses are paired. By default every clause
+    matters.
+    """
+    aligner = _Aligner(old_sections, new_sections)
+    old = aligner.old
+    if wanted is None:
+        chosen = list(old.all_clauses())
+    else:
+        chosen = [
+            c
+            for section, start, end in sorted(set(wanted))
+            for c in old.clauses(section)
+            if c.start < end and start < c.end
+        ]
+
+    def done() -> bool:
+        return all(aligner.paired(c) for c in chosen)
+
+    aligner.unique(chosen)
+    if done():
+        return aligner.result
+    aligner.unique(old.all_clauses())
+    aligner.identical_in_sections()
+    aligner.identical_anywhere()
+    if done():
+        return aligner.result
+    aligner.similar_in_sections({c.section for c in chosen if not aligner.paired(c)})
+    if done():
+        return aligner.result
+    aligner.similar_in_sections(None)
+    aligner.similar_anywhere(chosen)
+    return aligner.result
+
+
+class _Words:
+    """Clauses as strings of word codes, so rapidfuzz's Indel distance counts words."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, str] = {}
+        self.cache: dict[str, str] = {}
+
+    def __call__(self, text: str) -> str:
+        if text not in self.cache:
+            self.cache[text] = "".join(
+                self.codes.setdefault(w, chr(0x100 + len(self.codes)))
+                for w in _WORD.findall(text.lower())
+            )
+        return self.cache[text]
+
+
+def _similarity(old: str, new: str, aligned: bool) -> tuple[float, float] | None:
+    """(rank, word similarity) of two encoded clauses if they are close enough to pair."""
+    m, n = len(old), len(new)
+    if not m or not n:
+        return None
+    threshold = SECTION_SIMILARITY if aligned else POLICY_SIMILARITY
+    kept_possible = aligned and m >= KEPT_MIN_WORDS and n >= m * SECTION_KEPT
+    if 2 * min(m, n) / (m + n) < threshold and not kept_possible:
+        return None  # cannot reach the threshold whatever the words
+    common = (m + n - Indel.distance(old, new)) / 2
+    similarity = 2 * common / (m + n)
+    kept = common / m
+    if similarity >= threshold or (kept_possible and kept >= SECTION_KEPT):
+        return (similarity + kept) / 2, similarity
+    return None
