@@ -28,19 +28,9 @@ from annotations.campaigns.agreement import (  # noqa: E402
     cohen_matrix,
     disagreements,
 )
+from annotations.campaigns.opp115 import CATEGORY_SLUGS  # noqa: E402
 
-CATEGORIES = [
-    "first-party-collection-use",
-    "third-party-sharing-collection",
-    "user-choice-control",
-    "user-access-edit-deletion",
-    "data-retention",
-    "data-security",
-    "policy-change",
-    "do-not-track",
-    "international-specific-audiences",
-    "other",
-]
+CATEGORIES = list(CATEGORY_SLUGS.values())  # the ten OPP-115 categories, in taxonomy order
 PREVALENCE = [0.40, 0.30, 0.15, 0.06, 0.03, 0.08, 0.03, 0.02, 0.07, 0.35]
 
 
