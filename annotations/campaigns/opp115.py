@@ -60,6 +60,7 @@ __all__ = [
     "OppProblem",
     "OppSegment",
     "OppSpan",
+    "attribute_slug",
     "read_corpus",
     "segment_markdown",
     "segment_text",
@@ -67,16 +68,22 @@ __all__ = [
 
 _TAXONOMY = Path(__file__).resolve().parent.parent / "taxonomies" / "opp115.json"
 
+_TAXONOMY_DATA = json.loads(_TAXONOMY.read_text(encoding="utf-8"))
 # Category name in the release -> slug in the default taxonomy (the names are the same).
-CATEGORY_SLUGS: dict[str, str] = {
-    category["name"]: category["slug"]
-    for category in json.loads(_TAXONOMY.read_text(encoding="utf-8"))["categories"]
-}
+CATEGORY_SLUGS: dict[str, str] = {c["name"]: c["slug"] for c in _TAXONOMY_DATA["categories"]}
+# Attribute names differ in case ("Do Not Track policy" in the release, "Do Not Track Policy"
+# in the taxonomy), so attributes are matched case-insensitively: see attribute_slug.
+_ATTRIBUTE_SLUGS = {a["name"].casefold(): a["slug"] for a in _TAXONOMY_DATA["attributes"]}
 
 _PLACEHOLDER_TEXTS = frozenset(["Not selected", "null"])
 _COLUMNS = 9
 # A span anchored to the whole segment because its text was not found is counted "not_found".
 _COUNTED = {"whole": "not_found"}
+
+
+def attribute_slug(name: str) -> str | None:
+    """The default taxonomy's slug for an attribute name of the release, or None."""
+    return _ATTRIBUTE_SLUGS.get(name.strip().casefold())
 
 
 class Opp115Error(ValueError):

@@ -20,6 +20,7 @@ from annotations.campaigns.opp115 import (
     Opp115Error,
     OppPolicy,
     OppSpan,
+    attribute_slug,
     read_corpus,
     segment_markdown,
     segment_text,
@@ -221,6 +222,12 @@ def test_category_names_map_to_the_default_taxonomy_slugs():
     assert {c.name: c.slug for c in taxonomy.categories} == CATEGORY_SLUGS
     assert CATEGORY_SLUGS["User Access, Edit and Deletion"] == "user-access-edit-deletion"
     assert len(CATEGORY_SLUGS) == 10
+
+
+def test_attribute_names_map_to_slugs_whatever_their_case():
+    assert attribute_slug("Do Not Track policy") == "do-not-track-policy"
+    assert attribute_slug("Personal Information Type") == "personal-information-type"
+    assert attribute_slug("Favourite Colour") is None
 
 
 def test_segment_text_breaks_lines_at_block_tags_only():
