@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from annotations.campaigns.campaigns import campaign_for
 from annotations.lineage import follow as lineage
-from annotations.models import Annotation, AnnotationEvent, Category
+from annotations.models import Annotation, AnnotationEvent, Campaign, Category
 from policies.models import Section, Snapshot
 from policies.permissions import can_change_tag
 
@@ -45,6 +45,10 @@ class TagRequest:
     category: Category
     attributes: dict
     note: str = ""
+    # Gold tags are made by adjudication with their campaign; other tags belong to the campaign
+    # in which their author annotates the capture, if any.
+    layer: str = Annotation.Layer.ANNOTATOR
+    campaign: Campaign | None = None
 
 
 def snapshot_state(annotation: Annotation) -> dict:
@@ -128,7 +132,8 @@ def create_tag(request: TagRequest, user) -> tuple[Annotation, bool]:
                 attributes=request.attributes,
                 note=request.note,
                 annotator=user,
-                campaign=campaign_for(user, request.snapshot.pk),
+                layer=request.layer,
+                campaign=request.campaign or campaign_for(user, request.snapshot.pk),
             )
             _audit("create", annotation.pk, user, after=snapshot_state(annotation))
             lineage.follow([annotation])
@@ -142,6 +147,7 @@ def create_tag(request: TagRequest, user) -> tuple[Annotation, bool]:
                 end=request.end,
                 category=request.category,
                 annotator=user,
+                layer=request.layer,
             )
             .first()
         )

@@ -556,11 +556,17 @@ def test_the_command_has_the_same_default(tmp_path, acme):
 def test_export_page_says_what_is_included(client, researcher, acme):
     html = client.get("/export/").content.decode()
     assert "<strong>2</strong> tags match these filters." in html
-    assert "Included: active (2). Not included: pending review (1), dismissed (0), merged into the same tag (0)." in html
+    assert (
+        "Included: active (2). Not included: pending review (1), dismissed (0), "
+        "merged into the same tag (0)."
+    ) in html
     assert 'id="export-status-active" type="checkbox" name="status" value="active" ' in html
     assert 'value="pending" aria-describedby' in html  # offered, not ticked
     html = client.get("/export/", {"status": ["active", "pending"]}).content.decode()
-    assert "Included: active (2), pending review (1). Not included: dismissed (0), merged into the same tag (0)." in html
+    assert (
+        "Included: active (2), pending review (1). Not included: dismissed (0), "
+        "merged into the same tag (0)."
+    ) in html
 
 
 def test_categories_are_checkboxes(client, researcher, acme):
