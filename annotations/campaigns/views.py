@@ -1,14 +1,25 @@
-"""Campaign pages: the list, a new campaign, a campaign's progress, and an annotator's work."""
+"""Campaign pages: the list, a new campaign, progress, an annotator's work, agreement and
+adjudication to gold."""
 
 from __future__ import annotations
+
+import csv
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from annotations.campaigns.adjudication import (
+    UNITS,
+    agreement,
+    campaign_categories,
+    campaign_units,
+    decide,
+)
 from annotations.campaigns.campaigns import (
     CampaignError,
     CampaignSpec,
@@ -18,10 +29,12 @@ from annotations.campaigns.campaigns import (
     next_capture,
     progress,
 )
+from annotations.campaigns.reports import adjudication_rows, agreement_record, kappa_chart
 from annotations.models import Assignment, Campaign, Category
 from policies.filters import FilterError, parse_period
 from policies.models import Company
 from policies.permissions import can_run_campaigns, permission_required
+from policies.reading.views import capture_at
 
 
 class CampaignForm(forms.Form):
@@ -143,3 +156,95 @@ def capture_done(request: HttpRequest, slug: str, snapshot_id: int) -> HttpRespo
         return redirect("campaign_work", slug=campaign.slug)
     messages.success(request, "Marked done. Here is your next capture.")
     return redirect(following.get_absolute_url())
+
+
+AGREEMENT_COLUMNS = (
+    "category",
+    "unit",
+    "units",
+    "annotators",
+    "fleiss_kappa",
+    "krippendorff_alpha",
+    "percent_agreement",
+)
+
+
+def _unit_param(request: HttpRequest) -> str:
+    unit = request.GET.get("unit", "section")
+    if unit not in UNITS:
+        raise BadRequest(f"unit: expected section or clause (got {unit[:20]!r})")
+    return unit
+
+
+@require_GET
+@permission_required("run_campaigns")
+def campaign_agreement(request: HttpRequest, slug: str) -> HttpResponse:
+    """Agreement per category, a chart of kappa, and the units annotators disagree on most."""
+    campaign = get_object_or_404(Campaign, slug=slug)
+    unit = _unit_param(request)
+    company, category = request.GET.get("company", ""), request.GET.get("category", "")
+    rows, units = agreement(campaign, unit=unit, company=company, category=category)
+    disputed = sorted((u for u in units if u.disputed), key=lambda u: -u.disputed)[:20]
+    context = {
+        "campaign": campaign,
+        "unit": unit,
+        "rows": rows,
+        "chart": kappa_chart(rows),
+        "disputed": disputed,
+        "company": company,
+        "category": category,
+        "categories": campaign_categories(campaign),
+    }
+    return render(request, "annotations/campaigns/agreement.html", context)
+
+
+@require_GET
+@permission_required("run_campaigns")
+def campaign_agreement_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, slug=slug)
+    unit = _unit_param(request)
+    rows, _ = agreement(campaign, unit=unit)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{campaign.slug}-agreement.csv"'
+    writer = csv.writer(response)
+    writer.writerow(AGREEMENT_COLUMNS)
+    for row in rows:
+        writer.writerow(agreement_record(row, unit))
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("run_campaigns")
+def adjudicate(request: HttpRequest, slug: str, company: str, capture: str) -> HttpResponse:
+    """Each unit of one capture with each annotator's categories side by side, disagreements
+    first; a curator accepts a category into gold or rejects it."""
+    campaign = get_object_or_404(Campaign, slug=slug)
+    snapshot = capture_at(get_object_or_404(Company, slug=company), capture)
+    units = campaign_units(campaign, snapshot=snapshot)
+    categories = {c.slug: c for c in campaign_categories(campaign)}
+    if request.method == "POST":
+        return _decide(request, campaign, units, categories)
+    context = {
+        "campaign": campaign,
+        "snapshot": snapshot,
+        "company": snapshot.company,
+        "units": sorted(units, key=lambda u: (-u.disputed, u.section.position)),
+        "rows": adjudication_rows(campaign, units, categories.values()),
+    }
+    return render(request, "annotations/campaigns/adjudicate.html", context)
+
+
+def _decide(request: HttpRequest, campaign: Campaign, units, categories) -> HttpResponse:
+    section_id = request.POST.get("section", "")
+    unit = next((u for u in units if str(u.section.pk) == section_id), None)
+    category = categories.get(request.POST.get("category", ""))
+    verdict = request.POST.get("decision", "")
+    if unit is None or category is None or verdict not in ("accept", "reject"):
+        raise BadRequest("decision: choose a unit of this capture, a category and accept or reject")
+    decide(campaign, unit, category, verdict == "accept", request.user)
+    messages.success(
+        request,
+        f"{category.name} {'accepted into' if verdict == 'accept' else 'rejected from'} gold "
+        f"in “{unit.section.heading or 'the preamble'}”.",
+    )
+    return redirect(request.get_full_path() + f"#unit-{unit.section.pk}")

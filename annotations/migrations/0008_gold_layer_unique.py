@@ -5,20 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('annotations', '0007_gold_decisions'),
-        ('policies', '0009_text_version'),
+        ("annotations", "0007_gold_decisions"),
+        ("policies", "0009_text_version"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='annotation',
-            name='annotation_one_per_span_category_annotator',
+            model_name="annotation",
+            name="annotation_one_per_span_category_annotator",
         ),
         migrations.AddConstraint(
-            model_name='annotation',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ('dismissed', 'merged')), _negated=True), fields=('snapshot', 'section', 'start', 'end', 'category', 'annotator', 'layer'), name='annotation_one_per_span_category_annotator'),
+            model_name="annotation",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ("dismissed", "merged")), _negated=True),
+                fields=("snapshot", "section", "start", "end", "category", "annotator", "layer"),
+                name="annotation_one_per_span_category_annotator",
+            ),
         ),
     ]

@@ -54,6 +54,13 @@ SAMPLE_KWARGS: dict[str, Callable[[SiteData], dict[str, object]]] = {
     "review_action": lambda d: {"pk": d.tag},
     "campaign_detail": lambda d: {"slug": d.campaign},
     "campaign_work": lambda d: {"slug": d.campaign},
+    "campaign_agreement": lambda d: {"slug": d.campaign},
+    "campaign_agreement_csv": lambda d: {"slug": d.campaign},
+    "campaign_adjudicate": lambda d: {
+        "slug": d.campaign,
+        "company": d.company,
+        "capture": d.capture,
+    },
     "campaign_capture_done": lambda d: {"slug": d.campaign, "snapshot_id": d.capture_id},
     "review_undo": lambda d: {"pk": d.tag},
     "export_annotations": lambda d: {"fmt": "jsonl"},

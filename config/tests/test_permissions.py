@@ -63,6 +63,11 @@ ROLE_TABLE: dict[tuple[str, str], tuple[Cell, ...]] = {
     ("campaign_new", "POST"):           (LOGIN,   403,     400,     403,     403,     400),
     ("campaign_detail", "GET"):         (LOGIN,   200,     200,     403,     403,     200),
     ("campaign_work", "GET"):           (LOGIN,   200,     200,     403,     403,     200),
+    ("campaign_agreement", "GET"):      (LOGIN,   403,     200,     403,     403,     200),
+    ("campaign_agreement_csv", "GET"):  (LOGIN,   403,     200,     403,     403,     200),
+    ("campaign_adjudicate", "GET"):     (LOGIN,   403,     200,     403,     403,     200),
+    # An empty decision names what is missing.
+    ("campaign_adjudicate", "POST"):    (LOGIN,   403,     400,     403,     403,     400),
     ("campaign_capture_done", "GET"):   (405,     405,     405,     405,     405,     405),
     ("campaign_capture_done", "POST"):  (LOGIN,   404,     404,     403,     403,     404),
     # Export: Researchers and Curators.

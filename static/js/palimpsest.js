@@ -82,4 +82,17 @@
   document.addEventListener("htmx:load", function (event) {
     armUndo(event.detail && event.detail.elt);
   });
+
+  // Adjudication: on a focused category, g accepts it into gold and x rejects it.
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typingInField(event)) return;
+    const choice = document.activeElement && document.activeElement.closest(".choice");
+    if (!choice) return;
+    const selector = { g: "[data-accept]", x: "[data-reject]" }[event.key];
+    const button = selector && choice.querySelector(selector);
+    if (button) {
+      event.preventDefault();
+      button.click();
+    }
+  });
 })();

@@ -1,0 +1,201 @@
+"""Agreement over a campaign's finished units, adjudication to gold, and consolidation rules."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from annotations.campaigns.adjudication import (
+    agreement,
+    campaign_units,
+    consolidate,
+    rule_accepts,
+)
+from annotations.campaigns.campaigns import CampaignSpec, create_campaign, mark_done
+from annotations.models import Annotation, GoldDecision
+from annotations.tests.factories import make_user, tag_text
+from policies.permissions import CURATOR, REVIEWER
+from policies.tests.factories import make_company, make_snapshot
+
+BODY = (
+    "# Privacy\n\nWe collect your email address.\n\n"
+    "## Sharing\n\nWe share it with advertisers. We keep it for a year.\n"
+)
+SHARING = "third-party-sharing-collection"
+RETENTION = "data-retention"
+COLLECTION = "first-party-collection-use"
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("rule", "voters", "raters", "accepted"),
+    [
+        ("majority", 2, 3, True),
+        ("majority", 1, 2, False),
+        ("majority", 1, 3, False),
+        ("union", 1, 3, True),
+        ("union", 0, 3, False),
+        ("unanimous", 3, 3, True),
+        ("unanimous", 2, 3, False),
+    ],
+)
+def test_consolidation_rules(rule, voters, raters, accepted):
+    assert rule_accepts(rule, voters, raters) is accepted
+
+
+@pytest.fixture
+def tagged():
+    """Three annotators on one capture: all tag sharing, two tag retention, one collection."""
+    company = make_company(slug="acme.example")
+    capture = make_snapshot(company, captured_at=datetime(2016, 1, 1, tzinfo=UTC), body=BODY)
+    people = [make_user(name, REVIEWER) for name in ("ann", "bob", "cy")]
+    campaign = create_campaign(
+        CampaignSpec(slug="study", annotators=["ann", "bob", "cy"], companies=[company.slug])
+    )
+    for person in people:
+        tag_text(capture, "advertisers", person, slug=SHARING)
+    for person in people[:2]:
+        tag_text(capture, "We keep it for a year.", person, slug=RETENTION)
+    tag_text(capture, "email address", people[2], slug=COLLECTION)
+    return campaign, capture, people
+
+
+def test_units_are_counted_only_once_everyone_is_done(tagged):
+    campaign, capture, people = tagged
+    for person in people[:2]:
+        mark_done(campaign, capture.pk, person)
+    assert campaign_units(campaign) == []
+
+    mark_done(campaign, capture.pk, people[2])
+
+    units = campaign_units(campaign)
+    assert [u.section.heading for u in units] == ["Preamble", "Sharing"]
+    sharing = units[1]
+    assert sharing.votes[SHARING] == {"ann", "bob", "cy"}
+    assert sharing.votes[RETENTION] == {"ann", "bob"}
+    assert sharing.disputed == 1
+
+
+def test_clause_units_split_a_section_into_its_sentences(tagged):
+    campaign, capture, people = tagged
+    for person in people:
+        mark_done(campaign, capture.pk, person)
+
+    units = [u for u in campaign_units(campaign, unit="clause") if u.section.heading == "Sharing"]
+
+    # The heading, "We share it with advertisers." and "We keep it for a year."
+    assert len(units) == 3
+    assert units[1].votes[SHARING] == {"ann", "bob", "cy"}
+    assert RETENTION not in units[1].votes
+    assert units[2].votes[RETENTION] == {"ann", "bob"}
+
+
+def _finish(tagged):
+    campaign, capture, people = tagged
+    for person in people:
+        mark_done(campaign, capture.pk, person)
+    return campaign, capture
+
+
+def test_agreement_rows_match_the_statistics_on_the_units(tagged):
+    campaign, _ = _finish(tagged)
+    rows, units = agreement(campaign)
+    by_category = {row.category: row for row in rows}
+    # Sharing: the Privacy unit has no vote, the Sharing unit three of three: perfect agreement.
+    assert by_category[SHARING].percent_agreement == 1.0
+    # Retention: Privacy all 0; Sharing 1, 1, 0 -> pairs agreeing 1 of 3; mean (1 + 1/3) / 2.
+    assert by_category[RETENTION].percent_agreement == pytest.approx(2 / 3)
+    assert by_category["all"].units == 2
+    assert len(units) == 2
+
+
+def test_agreement_csv_and_command_print_the_same_rows(client, tagged):
+    campaign, _ = _finish(tagged)
+    client.force_login(make_user("cora", CURATOR))
+
+    response = client.get(reverse("campaign_agreement_csv", args=[campaign.slug]))
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    out = io.StringIO()
+    call_command("agreement", campaign.slug, stdout=out)
+
+    assert rows[0] == [
+        "category",
+        "unit",
+        "units",
+        "annotators",
+        "fleiss_kappa",
+        "krippendorff_alpha",
+        "percent_agreement",
+    ]
+    assert rows == list(csv.reader(io.StringIO(out.getvalue())))
+    assert rows[-1][0] == "all"
+    out = io.StringIO()
+    call_command("agreement", campaign.slug, "--json", "--unit", "clause", stdout=out)
+    assert json.loads(out.getvalue().splitlines()[-1])["unit"] == "clause"
+
+
+def test_agreement_page_states_the_unit_and_links_disagreements(client, tagged):
+    campaign, capture = _finish(tagged)
+    client.force_login(make_user("cora", CURATOR))
+
+    html = client.get(reverse("campaign_agreement", args=[campaign.slug])).content.decode()
+
+    assert "is each section of each capture that all its assigned annotators marked done" in html
+    assert "<svg" in html
+    assert "Fleiss&#x27; kappa:" in html
+    adjudicate = reverse(
+        "campaign_adjudicate", args=[campaign.slug, "acme.example", capture.timestamp]
+    )
+    assert adjudicate in html
+
+
+def test_curator_accepts_a_category_into_gold_and_rejects_it_again(client, tagged):
+    campaign, capture = _finish(tagged)
+    cora = make_user("cora", CURATOR)
+    client.force_login(cora)
+    url = reverse("campaign_adjudicate", args=[campaign.slug, "acme.example", capture.timestamp])
+    sharing_section = capture.text.sections.get(heading="Sharing")
+    page = client.get(url).content.decode()
+    assert "2 of 3: ann, bob" in page
+
+    client.post(url, {"section": sharing_section.pk, "category": RETENTION, "decision": "accept"})
+
+    gold = Annotation.objects.get(layer=Annotation.Layer.GOLD)
+    assert (gold.category.slug, gold.quote, gold.campaign) == (
+        RETENTION,
+        "We keep it for a year.",
+        campaign,
+    )
+    decision = GoldDecision.objects.get()
+    assert (decision.accepted, decision.decided_by) == (True, cora)
+
+    client.post(url, {"section": sharing_section.pk, "category": RETENTION, "decision": "reject"})
+
+    assert not Annotation.objects.filter(layer=Annotation.Layer.GOLD).exists()
+    assert GoldDecision.objects.get().accepted is False
+
+
+def test_consolidate_by_majority_leaves_curators_decisions_alone(tagged):
+    campaign, capture = _finish(tagged)
+    curator = make_user("cora", CURATOR)
+    units = campaign_units(campaign)
+    from annotations.campaigns.adjudication import decide
+    from annotations.models import Category
+
+    decide(campaign, units[1], Category.objects.get(slug=SHARING), False, curator)
+
+    counts = consolidate(campaign, "majority")
+
+    assert counts == {"accepted": 1, "rejected": 1, "already decided": 1}
+    gold = set(Annotation.objects.filter(layer="gold").values_list("category__slug", flat=True))
+    assert gold == {RETENTION}
+    out = io.StringIO()
+    call_command("consolidate", campaign.slug, "--rule", "union", stdout=out)
+    assert "0 accepted into gold" in out.getvalue()
