@@ -49,10 +49,10 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Concat
+from django.db.models.functions import Cast, Coalesce, Concat
 
 from annotations.lineage import follow as lineage
-from annotations.models import Annotation, Category
+from annotations.models import Annotation, Campaign, Category
 from annotations.tagging.tags import TaggingError, TagRequest, create_tag, validate_span
 from policies.companies import unknown_companies
 from policies.filters import CaptureFilters, FilterError, Params, param_value, param_values
@@ -85,6 +85,8 @@ CSV_COLUMNS = (
     "origin",
     "created_at",
     "updated_at",
+    "campaign",
+    "layer",
 )
 CHUNK_ROWS = 2000
 BOM = "\ufeff"
@@ -164,6 +166,8 @@ def _csv_fields(raw: bool) -> tuple:
         ),
         _UtcText("created_at", "iso"),
         _UtcText("updated_at", "iso"),
+        Coalesce(text("campaign__slug"), Value(""), output_field=CharField()),
+        "layer",
     )
 
 
@@ -190,7 +194,10 @@ _JSON_FIELDS = (
     "origin__uuid",
     "created_at",
     "updated_at",
+    "campaign__slug",
+    "layer",
 )
+LAYERS = ("gold", "annotators", "all")
 
 
 # Exports hold active tags unless asked otherwise: a proposed copy awaits a reviewer, and a
@@ -220,16 +227,24 @@ class ExportFilters:
     statuses: tuple[str, ...] = DEFAULT_STATUSES
     annotator: str = ""
     origin: str = ""  # "original", or "carried" (carried and proposed copies)
+    campaign: str = ""  # a campaign's slug
+    layer: str = ""  # "gold", "annotators" or "all" ("" = all)
+    # While a campaign runs, its annotators' tags are exported to curators only.
+    running_campaigns: bool = False
 
     @classmethod
-    def from_params(cls, params: Params) -> ExportFilters:
+    def from_params(cls, params: Params, *, running_campaigns: bool = False) -> ExportFilters:
         """`company`, `domain`, `category`, `status` (repeatable or comma-separated; status
         active unless given, `any` for every status), `annotator`, `from`, `to`, `origin`
-        (original|carried), `latest`. Refuses a company that does not exist, naming it and its
-        close matches."""
+        (original|carried), `latest`, `campaign` (a slug), `layer` (gold|annotators|all).
+        Refuses a company that does not exist, naming it and its close matches. Tags of running
+        campaigns' annotators are left out unless `running_campaigns` (curators, commands)."""
         origin = param_value(params, "origin")
         if origin and origin not in {"original", "carried"}:
             raise FilterError("origin: original or carried")
+        layer = param_value(params, "layer")
+        if layer and layer not in LAYERS:
+            raise FilterError(f"layer: one of {', '.join(LAYERS)} (got {layer[:40]!r})")
         filters = cls(
             captures=CaptureFilters.from_params(params),
             domains=tuple(d.lower() for d in param_values(params, "domain")),
@@ -237,6 +252,9 @@ class ExportFilters:
             statuses=_statuses(params),
             annotator=param_value(params, "annotator"),
             origin=origin,
+            campaign=param_value(params, "campaign")[:80],
+            layer=layer,
+            running_campaigns=running_campaigns,
         )
         _check_companies(filters)
         return filters
@@ -256,6 +274,16 @@ class ExportFilters:
             condition &= Q(kind=Annotation.Kind.ORIGINAL)
         elif self.origin == "carried":
             condition &= ~Q(kind=Annotation.Kind.ORIGINAL)
+        if self.campaign:
+            condition &= Q(campaign__slug=self.campaign)
+        if self.layer == "gold":
+            condition &= Q(layer=Annotation.Layer.GOLD)
+        elif self.layer == "annotators":
+            condition &= Q(layer=Annotation.Layer.ANNOTATOR)
+        if not self.running_campaigns:
+            condition &= ~Q(
+                campaign__status=Campaign.Status.RUNNING, layer=Annotation.Layer.ANNOTATOR
+            )
         return condition
 
     def queryset(self) -> QuerySet[Annotation]:
@@ -441,7 +469,7 @@ def web_annotation(row: tuple) -> dict:
     """A row of `_JSON_FIELDS` as a W3C Web Annotation (without `@context`)."""
     (tag_uuid, company, domain, captured, archive_url, position, anchor, heading, quote) = row[:9]
     (prefix, suffix, start, end, category, attributes, note, annotator, status) = row[9:18]
-    (kind, origin_uuid, created, updated) = row[18:]
+    (kind, origin_uuid, created, updated, campaign, layer) = row[18:]
     body: list[dict] = [
         {"type": "SpecificResource", "purpose": "classifying", "source": CATEGORY_IRI + category}
     ]
@@ -474,6 +502,8 @@ def web_annotation(row: tuple) -> dict:
         "pal:status": status,
         "pal:kind": kind,
         "pal:origin": f"urn:uuid:{origin_uuid}" if origin_uuid else None,
+        "pal:campaign": campaign,
+        "pal:layer": layer,
     }
     if annotator:
         annotation["creator"] = {"type": "Person", "nickname": annotator}

@@ -21,7 +21,7 @@ from annotations.exports.export import (
 from annotations.models import Category
 from policies.companies import complete_company_list
 from policies.filters import FilterError, param_flag, param_values
-from policies.permissions import permission_required
+from policies.permissions import can_run_campaigns, permission_required
 
 
 def _query_without(request: HttpRequest, *names: str) -> str:
@@ -50,7 +50,9 @@ def export_page(request: HttpRequest) -> HttpResponse:
     """Filters and a format; choosing a format redirects to the stable download URL."""
     error, suggestions = "", []
     try:
-        filters = ExportFilters.from_params(request.GET)
+        filters = ExportFilters.from_params(
+            request.GET, running_campaigns=can_run_campaigns(request.user)
+        )
     except FilterError as exc:
         filters = getattr(exc, "filters", None) or ExportFilters()
         error, suggestions = str(exc), _suggestion_links(request, exc)
@@ -97,7 +99,9 @@ def export_companies(request: HttpRequest) -> HttpResponse:
 def export_annotations(request: HttpRequest, fmt: str) -> HttpResponse:
     """The tags matching the query's filters, streamed as CSV, JSON Lines or JSON-LD."""
     try:
-        filters = ExportFilters.from_params(request.GET)
+        filters = ExportFilters.from_params(
+            request.GET, running_campaigns=can_run_campaigns(request.user)
+        )
     except FilterError as exc:
         return HttpResponse(f"{exc}\n", status=400, content_type="text/plain; charset=utf-8")
     chunks = export_chunks(

@@ -199,3 +199,42 @@ def test_consolidate_by_majority_leaves_curators_decisions_alone(tagged):
     out = io.StringIO()
     call_command("consolidate", campaign.slug, "--rule", "union", stdout=out)
     assert "0 accepted into gold" in out.getvalue()
+
+
+def _csv(client, **params) -> list[dict]:
+    response = client.get(reverse("export_annotations", args=["csv"]), params)
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_the_gold_export_has_the_accepted_category_with_its_campaign_and_layer(client, tagged):
+    campaign, capture = _finish(tagged)
+    consolidate(campaign, "majority")
+    client.force_login(make_user("cora", CURATOR))
+
+    gold = _csv(client, campaign="study", layer="gold")
+
+    assert {(r["category"], r["campaign"], r["layer"]) for r in gold} == {
+        (SHARING, "study", "gold"),
+        (RETENTION, "study", "gold"),
+    }
+    annotators = _csv(client, campaign="study", layer="annotators")
+    assert {r["layer"] for r in annotators} == {"annotator"}
+    assert len(annotators) == 6
+
+
+def test_running_campaign_layers_are_exported_to_curators_only(client, tagged):
+    from policies.permissions import RESEARCHER
+
+    client.force_login(make_user("rosa", RESEARCHER))
+    assert _csv(client, campaign="study") == []
+    client.force_login(make_user("cora", CURATOR))
+    assert len(_csv(client, campaign="study")) == 6
+
+
+def test_a_bad_layer_is_refused_naming_the_parameter(client, tagged):
+    client.force_login(make_user("cora", CURATOR))
+    response = client.get(reverse("export_annotations", args=["csv"]), {"layer": "golden"})
+    assert response.status_code == 400
+    assert "layer:" in response.content.decode()

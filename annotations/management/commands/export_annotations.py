@@ -9,6 +9,7 @@ from tqdm import tqdm
 from annotations.exports.export import (
     ANY_STATUS,
     FORMATS,
+    LAYERS,
     ExportFilters,
     count_annotations,
     export_chunks,
@@ -17,7 +18,7 @@ from annotations.models import Annotation
 from policies.filters import FilterError
 
 _REPEATABLE = ("company", "domain", "category", "status")
-_SINGLE = ("annotator", "from", "to", "origin")
+_SINGLE = ("annotator", "from", "to", "origin", "campaign", "layer")
 
 
 class Command(BaseCommand):
@@ -42,6 +43,8 @@ class Command(BaseCommand):
         parser.add_argument("--from", help="first capture date (2015-06-01, 2015-06 or 2015)")
         parser.add_argument("--to", help="last capture date, inclusive")
         parser.add_argument("--origin", choices=["original", "carried"])
+        parser.add_argument("--campaign", help="a campaign's slug")
+        parser.add_argument("--layer", choices=LAYERS, help="gold, annotators or all")
         parser.add_argument("--latest", action="store_true", help="latest capture only")
         parser.add_argument("--raw", action="store_true", help="CSV: no formula escaping")
         parser.add_argument("--excel", action="store_true", help="CSV: add a byte-order mark")
@@ -57,7 +60,7 @@ class Command(BaseCommand):
         if options["latest"]:
             params["latest"] = "1"
         try:
-            filters = ExportFilters.from_params(params)
+            filters = ExportFilters.from_params(params, running_campaigns=True)
         except FilterError as exc:
             raise CommandError(str(exc), returncode=2) from exc
         to_file = bool(options["output"]) and options["output"] != "-"
