@@ -10,7 +10,7 @@ from annotations.campaigns.agreement import AgreementRow
 from annotations.models import Campaign, Category, GoldDecision
 
 # Landis and Koch's reading of kappa, drawn on the chart: moderate, substantial, almost perfect.
-GUIDES = (0.4, 0.6, 0.8)
+GUIDES = (0.0, 0.4, 0.6, 0.8, 1.0)
 
 
 def _figure(value: float | None) -> str:
@@ -51,8 +51,16 @@ class KappaChart:
     description: str
 
 
-def kappa_chart(rows: list[AgreementRow], *, width: int = 640, row_height: int = 26) -> KappaChart:
-    """Horizontal bars of Fleiss' kappa per category (0 to 1; a negative kappa draws no bar)."""
+def kappa_chart(
+    rows: list[AgreementRow],
+    names: dict[str, str] | None = None,
+    *,
+    width: int = 640,
+    row_height: int = 26,
+) -> KappaChart:
+    """Horizontal bars of Fleiss' kappa per category (0 to 1; a negative kappa draws no bar),
+    labelled with the categories' `names` where given."""
+    names = names or {}
     left, right = 220, 16
     plot = width - left - right
     bars = []
@@ -60,7 +68,8 @@ def kappa_chart(rows: list[AgreementRow], *, width: int = 640, row_height: int =
         value = row.fleiss_kappa
         shown = max(0.0, min(1.0, value)) if value is not None else 0.0
         text = "undefined" if value is None else f"{value:.2f}"
-        bars.append(Bar(row.category, value, 8 + n * row_height, shown * plot, text))
+        label = names.get(row.category, row.category)
+        bars.append(Bar(label, value, 8 + n * row_height, shown * plot, text))
     height = 8 + len(rows) * row_height + 24
     guides = [(left + g * plot, f"{g:.1f}") for g in GUIDES]
     described = ", ".join(f"{b.label} {b.text}" for b in bars)

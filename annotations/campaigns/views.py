@@ -184,12 +184,14 @@ def campaign_agreement(request: HttpRequest, slug: str) -> HttpResponse:
     unit = _unit_param(request)
     company, category = request.GET.get("company", ""), request.GET.get("category", "")
     rows, units = agreement(campaign, unit=unit, company=company, category=category)
+    names = {c.slug: c.name for c in campaign_categories(campaign)} | {"all": "All categories"}
     disputed = sorted((u for u in units if u.disputed), key=lambda u: -u.disputed)[:20]
     context = {
         "campaign": campaign,
         "unit": unit,
         "rows": rows,
-        "chart": kappa_chart(rows),
+        "chart": kappa_chart(rows, names),
+        "names": names,
         "disputed": disputed,
         "company": company,
         "category": category,
