@@ -33,6 +33,7 @@ hand-checked histories of `annotations/tests/data/lineage_eval.yaml` (docs/bench
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -45,11 +46,13 @@ from policies.reading.clauses import split_clauses
 
 __all__ = [
     "Alignment",
+    "Capture",
     "Clause",
     "Pairing",
     "SectionText",
     "align_clauses",
     "normalise",
+    "normalise_with_map",
     "section_clauses",
 ]
 
@@ -111,14 +114,19 @@ class Pairing:
     score: float  # word similarity, 0-100
 
 
-class _Side:
-    """One capture: sections, their clauses on demand, and a position for each offset."""
+class Capture:
+    """One capture as alignment sees it: its sections, their clauses on demand, a position for
+    each offset, and an index for finding a clause's text. Build it once per text and pass it to
+    every alignment that text takes part in."""
 
     def __init__(self, sections: Sequence[SectionText]) -> None:
         self.sections = sections
         self.headings = [normalise(s.heading).casefold() for s in sections]
         self._clauses: dict[int, list[Clause]] = {}
+        self._counts: dict[str, int] | None = None
+        self._joined: tuple[str, list[int], list[int]] | None = None
         self._norm: dict[int, tuple[str, list[int]]] = {}
+        self._found: dict[str, list[Clause]] = {}
         total = sum(len(s.text) + 1 for s in sections) or 1
         self.base, at = [], 0
         for s in sections:
@@ -141,27 +149,73 @@ class _Side:
         for k in range(len(self.sections)):
             yield from self.clauses(k)
 
+    def count(self, text: str) -> int:
+        """How many clauses of this capture have this (normalised) text."""
+        if self._counts is None:
+            self._counts = defaultdict(int)
+            for clause in self.all_clauses():
+                self._counts[clause.text] += 1
+        return self._counts.get(text, 0)
+
     def position(self, section: int, start: int) -> float:
         return self.base[section] + start * self.scale
 
-    def normalised(self, k: int) -> tuple[str, list[int]]:
+    def _normalised(self, k: int) -> tuple[str, list[int] | None]:
+        """Section k's text with whitespace normalised, and the map back to the text (None when
+        each character stays in place: the usual text, whose lines need no work)."""
         if k not in self._norm:
-            self._norm[k] = normalise_with_map(self.sections[k].text)
+            text = self.sections[k].text
+            if _IRREGULAR_SPACE.search(text):
+                self._norm[k] = normalise_with_map(text)
+            else:
+                self._norm[k] = (text.replace("\n", " "), None)
         return self._norm[k]
+
+    def _joined_text(self) -> tuple[str, list[int], list[int]]:
+        """All sections' normalised texts in one string (NUL between sections), with each
+        section's start, so one search covers the capture."""
+        if self._joined is None:
+            parts, starts, at = [], [], 0
+            for k in range(len(self.sections)):
+                norm, _ = self._normalised(k)
+                starts.append(at)
+                parts.append(norm)
+                at += len(norm) + 1
+            self._joined = ("\x00".join(parts), starts, list(range(len(self.sections))))
+        return self._joined
 
     def find_whole(self, text: str, sections: Iterable[int] | None = None) -> list[Clause]:
         """Every place where `text` (normalised) stands as a whole clause, in order."""
+        if sections is None:
+            if text not in self._found:
+                joined, starts, _ = self._joined_text()
+                found, at = [], joined.find(text)
+                while at >= 0:
+                    k = bisect.bisect_right(starts, at) - 1
+                    found.extend(self._whole_at(k, at - starts[k], text))
+                    at = joined.find(text, at + 1)
+                self._found[text] = found
+            return self._found[text]
         found = []
-        for k in range(len(self.sections)) if sections is None else sections:
-            norm, index = self.normalised(k)
-            raw = self.sections[k].text
+        for k in sections:
+            norm, _ = self._normalised(k)
             at = norm.find(text)
             while at >= 0:
-                start, end = index[at], index[at + len(text) - 1] + 1
-                if _stands_alone(raw, start, end):
-                    found.append(Clause(k, start, end, text))
+                found.extend(self._whole_at(k, at, text))
                 at = norm.find(text, at + 1)
         return found
+
+    def _whole_at(self, k: int, at: int, text: str) -> list[Clause]:
+        _, index = self._normalised(k)
+        start, end = (
+            (at, at + len(text)) if index is None else (index[at], index[at + len(text) - 1] + 1)
+        )
+        raw = self.sections[k].text
+        return [Clause(k, start, end, text)] if _stands_alone(raw, start, end) else []
+
+
+# Whitespace that normalising would change: anything but single spaces inside lines.
+_IRREGULAR_SPACE = re.compile(r"[^\S \n]| {2}| \n|\n |^ | $")
 
 
 def normalise_with_map(text: str) -> tuple[str, list[int]]:
@@ -197,8 +251,8 @@ def _stands_alone(text: str, start: int, end: int) -> bool:
 class Alignment:
     """The pairs found, keyed by old clause (section index, start offset)."""
 
-    old: _Side
-    new: _Side
+    old: Capture
+    new: Capture
     pairs: dict[tuple[int, int], Pairing] = field(default_factory=dict)
 
     def old_clauses(self, section: int) -> list[Clause]:
@@ -206,15 +260,11 @@ class Alignment:
 
 
 class _Aligner:
-    def __init__(self, old: Sequence[SectionText], new: Sequence[SectionText]) -> None:
-        self.result = Alignment(_Side(old), _Side(new))
-        self.old, self.new = self.result.old, self.result.new
+    def __init__(self, old: Capture, new: Capture) -> None:
+        self.result = Alignment(old, new)
+        self.old, self.new = old, new
         self.pairs = self.result.pairs
         self.taken: set[tuple[int, int]] = set()  # new (section, start)
-        self.old_count: dict[str, int] = defaultdict(int)
-        for clause in self.old.all_clauses():
-            self.old_count[clause.text] += 1
-        self.new_found: dict[str, list[Clause]] = {}
         self.section_pairs: list[tuple[int, int]] | None = None
 
     def pair(self, old: Clause, new: Clause, exact: bool, score: float) -> None:
@@ -228,9 +278,7 @@ class _Aligner:
         return (new.section, new.start) not in self.taken
 
     def whole(self, text: str) -> list[Clause]:
-        if text not in self.new_found:
-            self.new_found[text] = self.new.find_whole(text)
-        return self.new_found[text]
+        return self.new.find_whole(text)
 
     def distance(self, old: Clause, new: Clause) -> tuple[bool, float]:
         """Tie-breaker: a different heading, then how far apart the two clauses sit."""
@@ -245,7 +293,7 @@ class _Aligner:
     # 1. Identical clauses unique on both sides.
     def unique(self, clauses: Iterable[Clause]) -> None:
         for clause in clauses:
-            if self.paired(clause) or self.old_count[clause.text] != 1:
+            if self.paired(clause) or self.old.count(clause.text) != 1:
                 continue
             found = self.whole(clause.text)
             if len(found) == 1 and self.free(found[0]):
@@ -325,18 +373,19 @@ class _Aligner:
 
 
 def align_clauses(
-    old_sections: Sequence[SectionText],
-    new_sections: Sequence[SectionText],
+    old: Capture | Sequence[SectionText],
+    new: Capture | Sequence[SectionText],
     wanted: Iterable[tuple[int, int, int]] | None = None,
 ) -> Alignment:
-    """Pair the clauses of two captures.
+    """Pair the clauses of two captures (each a `Capture`, or its sections).
 
     `wanted` lists the spans whose clauses matter, as (section index, start, end) in the old
     capture; the work stops as soon as all their clauses are paired. By default every clause
     matters.
     """
-    aligner = _Aligner(old_sections, new_sections)
-    old = aligner.old
+    old = old if isinstance(old, Capture) else Capture(old)
+    new = new if isinstance(new, Capture) else Capture(new)
+    aligner = _Aligner(old, new)
     if wanted is None:
         chosen = list(old.all_clauses())
     else:

@@ -28,6 +28,7 @@ from django.db.models import F, Q
 
 from annotations.lineage.align import (
     Alignment,
+    Capture,
     SectionText,
     align_clauses,
     normalise,
@@ -137,8 +138,8 @@ class _Lineage:
 
     def __init__(self, origins: list[Annotation], sections: dict[int, list[Section]]) -> None:
         self.sections = sections
-        self.inputs = {
-            text_id: [_alignment_input(s) for s in sections_of]
+        self.captures = {
+            text_id: Capture([_alignment_input(s) for s in sections_of])
             for text_id, sections_of in sections.items()
         }
         self.alignments: dict[tuple[int, int], Alignment] = {}
@@ -153,7 +154,7 @@ class _Lineage:
         key = (old_text, new_text)
         if key not in self.alignments:
             self.alignments[key] = align_clauses(
-                self.inputs[old_text], self.inputs[new_text], self.wanted[old_text]
+                self.captures[old_text], self.captures[new_text], self.wanted[old_text]
             )
         return self.alignments[key]
 
@@ -177,6 +178,9 @@ class _Lineage:
             last = first
         section = self.sections[new_text][first.section]
         quote = normalise(origin.quote)
+        whole = quote == normalise(old_text[covered[0].start : covered[-1].end])
+        if whole and len(paired) == 1 and paired[0].exact and len(covered) == 1:
+            return Match(section, first.start, first.end, True, 100.0)  # the usual case
         same = (
             len(paired) == len(covered)
             and all(p.exact for p in paired)
@@ -190,7 +194,7 @@ class _Lineage:
             if found is not None:
                 return Match(section, *found, True, 100.0)
         score = min(p.score for p in paired)
-        if quote != normalise(old_text[covered[0].start : covered[-1].end]):
+        if not whole:
             # Part of a clause: the same words inside its successor, if they are still there.
             found = _locate(section.plain, first.start, last.end, quote, 0)
             if found is not None:

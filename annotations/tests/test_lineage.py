@@ -530,3 +530,12 @@ def test_hand_checked_histories_stay_above_95_percent_right():
     assert report.right / report.total >= 0.95, "\n".join(
         str(d) for d in report.decisions if not d.right
     )
+
+
+def test_unchanged_sentence_with_a_line_break_is_carried():
+    body = "# T\n\n## Logs\n\nWe keep server logs\nfor 30 days. We delete them after.\n"
+    first, second = _history(body, body + "\n## New\n\nA new section.\n")
+    tag = tag_text(first, "We keep server logs\nfor 30 days.", make_user())
+    copy = _copy_on(tag, second)
+    assert copy.kind == Annotation.Kind.CARRIED
+    assert copy.quote == "We keep server logs\nfor 30 days."
