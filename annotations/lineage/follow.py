@@ -410,28 +410,33 @@ def refresh_events(origins: list[Annotation], around: list[Snapshot] | None = No
                         after_id=after,
                     )
                 )
-    stale = LineageEvent.objects.filter(_origins_q(origins))
-    if touched is not None:
-        # Replace the recomputed transitions, and any event between captures that a new
-        # capture now separates; leave the rest of the history alone.
-        recomputed = {pair for adjacent in pairs.values() for pair in adjacent}
-        adjacent_now = {
-            pair
-            for snapshots in timeline.values()
-            for pair in zip(snapshots, snapshots[1:], strict=False)
-        }
-        candidates = stale.filter(before_id__in=scope, after_id__in=scope).values_list(
-            "pk", "before_id", "after_id"
-        )
-        stale = LineageEvent.objects.filter(
-            pk__in=[
-                pk
-                for pk, before, after in candidates
-                if (before, after) in recomputed or (before, after) not in adjacent_now
-            ]
-        )
-    stale.delete()
+    _stale_events(origins, touched, pairs, timeline, scope).delete()
     LineageEvent.objects.bulk_create(events, batch_size=1000)
+
+
+def _stale_events(origins, touched, pairs, timeline, scope):
+    """The stored events that the recomputed ones replace."""
+    stale = LineageEvent.objects.filter(_origins_q(origins))
+    if touched is None:
+        return stale
+    # Replace the recomputed transitions, and any event between captures that a new capture
+    # now separates; leave the rest of the history alone.
+    recomputed = {pair for adjacent in pairs.values() for pair in adjacent}
+    adjacent_now = {
+        pair
+        for snapshots in timeline.values()
+        for pair in zip(snapshots, snapshots[1:], strict=False)
+    }
+    candidates = stale.filter(before_id__in=scope, after_id__in=scope).values_list(
+        "pk", "before_id", "after_id"
+    )
+    return LineageEvent.objects.filter(
+        pk__in=[
+            pk
+            for pk, before, after in candidates
+            if (before, after) in recomputed or (before, after) not in adjacent_now
+        ]
+    )
 
 
 def _transition(was: str, now: str) -> str | None:
