@@ -50,7 +50,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from annotations.roles import REVIEWER
+    from policies.permissions import REVIEWER
 
     from annotations.lineage.evaluation import evaluate, load_cases
     from annotations.tests.factories import make_user
