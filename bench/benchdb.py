@@ -1,22 +1,86 @@
-"""A fresh PostgreSQL database for one bench run (shared by the bench scripts)."""
+"""Benchmark databases: the one place bench scripts create, copy and drop them.
+
+Every function refuses a database name without "bench", so no script can drop a real database
+by mistake. Names are taken from URLs (postgres://user@host:port/NAME).
+"""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
-def recreate_database(base_url: str, name: str) -> str:
-    """Drop and create database `name` on the server of `base_url`; return its URL.
+ROOT = Path(__file__).resolve().parent.parent
 
-    Refuses names without "bench", so no script can drop a real database by mistake.
-    """
+
+def database_name(url: str) -> str:
+    """The database a URL names, refused unless it is a bench database."""
+    name = urlsplit(url).path.lstrip("/")
+    if "bench" not in name:
+        raise SystemExit(f"refusing to touch {name!r}: bench databases have 'bench' in the name")
+    return name
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server's URL for another database."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def admin_connection(url: str):
+    """An autocommit connection to the server's `postgres` database, for CREATE/DROP DATABASE."""
     import psycopg
+
+    return psycopg.connect(with_database(url, "postgres"), autocommit=True)
+
+
+def recreate_on(admin, name: str, template: str | None = None) -> None:
+    """On an admin connection: drop `name` (closing its connections) and create it empty or as
+    a copy of `template`."""
     from psycopg import sql
 
     if "bench" not in name:
-        raise ValueError(f"refusing to recreate {name!r}: bench databases have 'bench' in the name")
-    server = base_url.rsplit("/", 1)[0]
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        raise SystemExit(f"refusing to touch {name!r}: bench databases have 'bench' in the name")
+    admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        create = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            sql.Identifier(name), sql.Identifier(template)
         )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return f"{server}/{name}"
+    admin.execute(create)
+
+
+def drop_on(admin, name: str) -> None:
+    """On an admin connection: drop the bench database `name`."""
+    from psycopg import sql
+
+    if "bench" not in name:
+        raise SystemExit(f"refusing to touch {name!r}: bench databases have 'bench' in the name")
+    admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def megabytes_on(admin, name: str) -> float:
+    """The database's size on disk."""
+    return admin.execute("SELECT pg_database_size(%s)", [name]).fetchone()[0] / 1e6
+
+
+def recreate_database(
+    base_url: str, name: str | None = None, *, template: str | None = None, migrate: bool = False
+) -> str:
+    """Drop and create database `name` (default: the one `base_url` names), empty or as a copy
+    of `template`, migrated if asked; return its URL."""
+    url = with_database(base_url, name) if name else base_url
+    with admin_connection(url) as admin:
+        recreate_on(admin, database_name(url), template)
+    if migrate:
+        env = {**os.environ, "DATABASE_URL": url}
+        manage = [sys.executable, str(ROOT / "manage.py"), "migrate", "--no-input", "-v", "0"]
+        subprocess.run(manage, env=env, check=True)
+    return url
+
+
+def drop_database(url: str) -> None:
+    """Drop the bench database `url` names (closing its connections)."""
+    with admin_connection(url) as admin:
+        drop_on(admin, database_name(url))

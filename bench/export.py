@@ -34,12 +34,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
-from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+import benchdb  # noqa: E402 (bench/ is the script's folder)
+
+from policies.reading.text import TEXT_VERSION  # noqa: E402 (pure: no Django settings needed)
+
 PYTHON = sys.executable
 MANAGE = ROOT / "manage.py"
 TIME = Path("/usr/bin/time")
@@ -56,16 +60,17 @@ INSERT INTO auth_user (id, password, is_superuser, username, first_name, last_na
 SELECT g, '!', false, 'annotator' || g, '', '', '', false, true, now()
 FROM generate_series(1, {annotators}) g;
 
-INSERT INTO policies_company (id, name, slug, created_at)
-SELECT g, 'Company ' || g, 'company' || g || '.example', now()
+INSERT INTO policies_company (id, name, slug, created_at, capture_count)
+SELECT g, 'Company ' || g, 'company' || g || '.example', now(), 0
 FROM generate_series(1, {companies}) g;
 
 INSERT INTO policies_domain (id, name, company_id)
 SELECT g, 'company' || g || '.example', g FROM generate_series(1, {companies}) g;
 
 INSERT INTO policies_policytext (id, sha256, normalized_hash, body, word_count, render_version,
-                                 created_at)
-SELECT g, lpad(to_hex(g), 64, '0'), md5(g::text), 'Policy ' || g, 2, 0, now()
+                                 text_version, page_title, created_at)
+SELECT g, lpad(to_hex(g), 64, '0'), md5(g::text), 'Policy ' || g, 2, 0, {text_version}, '',
+       now()
 FROM generate_series(1, {captures}) g;
 
 INSERT INTO policies_section (id, text_id, position, heading, level, body, anchor, html, plain)
@@ -94,7 +99,7 @@ rows AS (
 )
 INSERT INTO annotations_annotation (id, snapshot_id, section_id, start, "end", quote, prefix,
     suffix, category_id, attributes, note, annotator_id, kind, status, origin_id, origin_quote,
-    version, uuid, created_at, updated_at)
+    version, uuid, created_at, updated_at, layer)
 SELECT i + 1, snap, (snap - 1) * {sections} + j % {sections} + 1, j * 3,
        j * 3 + length(quote), quote, 'the text before the clause', 'and the text after it',
        categories.ids[j % array_length(categories.ids, 1) + 1],
@@ -105,7 +110,7 @@ SELECT i + 1, snap, (snap - 1) * {sections} + j % {sections} + 1, j * 3,
        CASE WHEN carried THEN 'carried' ELSE 'original' END, 'active',
        CASE WHEN carried THEN (snap - 2) * {per_capture} + (j - 80) + 1 END, '', 1,
        gen_random_uuid(), timestamptz '2020-01-01 00:00:00+00' + i * interval '1 second',
-       timestamptz '2020-01-01 00:00:00+00' + i * interval '1 second'
+       timestamptz '2020-01-01 00:00:00+00' + i * interval '1 second', 'annotator'
 FROM (SELECT *, (snap - 1) % {per_company} > 0 AND j >= 80 AS carried FROM rows) r, categories;
 """
 
@@ -134,37 +139,13 @@ ORDER BY c.slug, sn.captured_at, s.position, a.start, a."end", cat.slug, a.uuid
 """
 
 
-def _admin_url(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/postgres"))
-
-
-def _database_name(url: str) -> str:
-    name = urlsplit(url).path.lstrip("/")
-    if "bench" not in name:
-        raise SystemExit(f"refusing to drop {name!r}: the database name must contain 'bench'")
-    return name
-
-
 def recreate_database(url: str) -> None:
     """Drop and create the benchmark database, then migrate it."""
-    name = _database_name(url)
-    with psycopg.connect(_admin_url(url), autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    env = {**os.environ, "DATABASE_URL": url}
-    subprocess.run([PYTHON, MANAGE, "migrate", "--no-input", "-v", "0"], env=env, check=True)
+    benchdb.recreate_database(url, migrate=True)
 
 
 def drop_database(url: str) -> None:
-    with psycopg.connect(_admin_url(url), autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(_database_name(url))
-            )
-        )
+    benchdb.drop_database(url)
 
 
 def fill(url: str, rows: int) -> float:
@@ -178,6 +159,7 @@ def fill(url: str, rows: int) -> float:
         per_company=CAPTURES_PER_COMPANY,
         per_capture=TAGS_PER_CAPTURE,
         rows=rows,
+        text_version=TEXT_VERSION,
     )
     started = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn:
@@ -267,7 +249,7 @@ def main() -> None:
         ours, theirs = Path(folder) / "export.csv", Path(folder) / "copy.csv"
         for _ in range(args.runs):
             results["startup"].append(
-                timed([*export, "--company", "no-such-company", "--output", str(ours)], env)
+                timed([*export, "--from", "1900", "--to", "1900", "--output", str(ours)], env)
             )
             results["export"].append(timed([*export, "--output", str(ours)], env))
             copy = [PYTHON, __file__, "--database-url", args.database_url, "--copy-to", str(theirs)]

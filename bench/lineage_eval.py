@@ -50,11 +50,10 @@ def main() -> None:
     import django
 
     django.setup()
-    from policies.permissions import REVIEWER
-
     from annotations.lineage.evaluation import evaluate, load_cases
     from annotations.tests.factories import make_user
     from policies.importing.importer import import_paths
+    from policies.permissions import REVIEWER
 
     cases = load_cases(EVAL_FILE)
     import_paths(sorted(p for p in CORPUS.glob("*.md") if p.name.split("_")[0] in cases.companies))

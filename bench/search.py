@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.util
 import io
 import os
 import platform
@@ -57,7 +56,7 @@ def _arguments() -> argparse.Namespace:
 ARGS = _arguments() if __name__ == "__main__" else None
 if ARGS is not None:  # Django must read the benchmark database's URL before it starts
     os.environ["DATABASE_URL"] = ARGS.database_url
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django  # noqa: E402
@@ -66,24 +65,13 @@ from psycopg import sql  # noqa: E402
 
 django.setup()
 
+import benchdb as databases  # noqa: E402 (bench/ is the script's folder)
+import corpus  # noqa: E402 (the corpus generator)
 from django.db import connection  # noqa: E402
 
 from policies.filters import CaptureFilters  # noqa: E402
-from policies.importing.importer import normalized_hash  # noqa: E402
-from policies.reading.sectioning import split_sections  # noqa: E402
+from policies.importing.importer import build_text  # noqa: E402
 from policies.searching.search import SearchFilters, search_sections  # noqa: E402
-
-
-def _bench_module(name: str):
-    """A sibling script as a module (bench/ is not a package; `import` is a keyword)."""
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
-    module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-corpus = _bench_module("import")  # the corpus generator
-databases = _bench_module("export")  # recreate_database, drop_database
 
 _PLAIN_TABLE = "bench_section_without_vector"
 
@@ -122,7 +110,9 @@ def generate(companies: int, captures: int, seed: int) -> dict[str, _Table]:
     """Companies, domains, distinct texts, their sections and the captures, as COPY rows."""
     vocab = corpus.load_vocabulary()
     tables = {
-        "company": _Table("policies_company", ("id", "name", "slug", "created_at")),
+        "company": _Table(
+            "policies_company", ("id", "name", "slug", "created_at", "capture_count")
+        ),
         "domain": _Table("policies_domain", ("id", "name", "company_id")),
         "text": _Table(
             "policies_policytext",
@@ -133,6 +123,8 @@ def generate(companies: int, captures: int, seed: int) -> dict[str, _Table]:
                 "body",
                 "word_count",
                 "render_version",
+                "text_version",
+                "page_title",
                 "created_at",
             ),
         ),
@@ -158,11 +150,12 @@ def generate(companies: int, captures: int, seed: int) -> dict[str, _Table]:
     }
     now = "2026-01-01 00:00:00+00"
     texts: dict[str, int] = {}
+    hashes: dict[str, str] = {}
     section_id = snapshot_id = 0
     for number in range(1, companies + 1):
         rng = random.Random(f"{seed}:{number}")
         slug = f"{rng.choice(corpus._DOMAIN_WORDS)}{number}.{rng.choice(corpus._TLDS)}"
-        tables["company"].add(number, slug, slug, now)
+        tables["company"].add(number, slug, slug, now, captures)
         tables["domain"].add(number, slug, number)
         document = corpus.new_document(rng, vocab, corpus.policy_words(rng))
         body, previous_hash = corpus.render(document), None
@@ -178,25 +171,36 @@ def generate(companies: int, captures: int, seed: int) -> dict[str, _Table]:
             sha = hashlib.sha256(body.encode()).hexdigest()
             if sha not in texts:
                 texts[sha] = text_id = len(texts) + 1
+                # The importer's own derivation: readable text, word count, wording hash.
+                text, sections = build_text(body, sha)
+                hashes[sha] = text.normalized_hash
                 tables["text"].add(
-                    text_id, sha, normalized_hash(body), body, len(body.split()), 0, now
+                    text_id,
+                    sha,
+                    text.normalized_hash,
+                    body,
+                    text.word_count,
+                    0,
+                    text.text_version,
+                    text.page_title,
+                    now,
                 )
-                for position, part in enumerate(split_sections(body)):
+                for section in sections:
                     section_id += 1
                     tables["section"].add(
                         section_id,
                         text_id,
-                        position,
-                        part.heading,
-                        part.level,
-                        part.text,
-                        part.anchor,
+                        section.position,
+                        section.heading,
+                        section.level,
+                        section.body,
+                        section.anchor,
                         "",
-                        "",
+                        section.plain,
                     )
             snapshot_id += 1
             stamp = f"{when:%Y%m%d%H%M%S}"
-            text_hash = normalized_hash(body)
+            text_hash = hashes[sha]
             tables["snapshot"].add(
                 snapshot_id,
                 number,
@@ -316,7 +320,7 @@ def main(args: argparse.Namespace) -> None:
         f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}"
     )
     if not args.reuse:
-        databases.recreate_database(args.database_url)
+        databases.recreate_database(args.database_url, migrate=True)
         started = time.perf_counter()
         tables = generate(args.companies, args.captures, args.seed)
         print(

@@ -31,10 +31,11 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import krippendorff
 import numpy as np
-from sklearn.metrics import cohen_kappa_score
-from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
+
+# krippendorff, statsmodels and scikit-learn are imported where they are used: together they
+# take two seconds and 100 MB to import, which every process that loads the URLs (each
+# management command's system checks, each web worker) would otherwise pay.
 
 __all__ = [
     "ALL",
@@ -114,6 +115,8 @@ def category_agreement(units: Sequence[Unit], categories: Sequence[str]) -> list
 def _row(category: str, items: np.ndarray, annotators: int, per_unit: int) -> AgreementRow:
     """The statistics of an items x annotators matrix of 1/0/NaN; every item has >= 2 raters
     and each unit gives `per_unit` consecutive items."""
+    import krippendorff
+
     units = len(items) // per_unit
     if len(items) == 0:
         return AgreementRow(category, 0, 0, None, None, None, "no unit with two annotators")
@@ -145,6 +148,8 @@ def _fleiss(
     items: np.ndarray, rated: np.ndarray, raters: np.ndarray, per_unit: int
 ) -> tuple[float | None, str]:
     """Fleiss' kappa over the units with the most common number of raters (ties: the most)."""
+    from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
+
     counts = Counter(raters.tolist())
     n = max(counts, key=lambda size: (counts[size], size))
     same = raters == n
@@ -181,6 +186,8 @@ def cohen_matrix(
 
 
 def _cohen(first: np.ndarray, second: np.ndarray) -> float | None:
+    from sklearn.metrics import cohen_kappa_score
+
     if len(first) == 0:
         return None
     values = np.union1d(first, second)

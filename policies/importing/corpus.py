@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 __all__ = [
     "CorpusFormatError",
@@ -506,3 +506,15 @@ def _skip_blank_lines(text: str, pos: int) -> int:
         if newline == -1 or text[pos:newline].strip(" \t"):
             return pos
         pos = newline + 1
+
+
+def header_line(domain: str, timestamp: str, source_url: str | None = None) -> str:
+    """A corpus header line exactly as the Princeton-Leuven files have it."""
+    source = quote(source_url or f"http://www.{domain}/privacy", safe="")
+    day = f"{timestamp[:4]}-{timestamp[4:6]}-{timestamp[6:8]}"
+    return (
+        f"> *The following text is extracted and transformed from the {domain} privacy policy "
+        f"that was archived on {day}. Please check the [original snapshot on the Wayback Machine]"
+        f"(https://web.archive.org/web/{timestamp}id_/{source}) for the most accurate "
+        "reproduction.*"
+    )

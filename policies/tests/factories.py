@@ -4,22 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import quote
 
+from policies.importing.corpus import header_line
 from policies.importing.importer import build_text
 from policies.models import Company, Domain, PolicyText, Section, Snapshot
-
-
-def header_line(domain: str, timestamp: str, source_url: str | None = None) -> str:
-    """A corpus header line exactly as the Princeton-Leuven files have it."""
-    source = quote(source_url or f"http://www.{domain}/privacy", safe="")
-    day = f"{timestamp[:4]}-{timestamp[4:6]}-{timestamp[6:8]}"
-    return (
-        f"> *The following text is extracted and transformed from the {domain} privacy policy "
-        f"that was archived on {day}. Please check the [original snapshot on the Wayback Machine]"
-        f"(https://web.archive.org/web/{timestamp}id_/{source}) for the most accurate "
-        "reproduction.*"
-    )
 
 
 def policy_text(domain: str, timestamp: str, body: str) -> str:

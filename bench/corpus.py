@@ -1,0 +1,320 @@
+"""The synthetic corpus the bench scripts import and search: policies built from the sample
+corpus's own sentences, headings and list items, sized and revised like the Princeton-Leuven
+corpus (see bench/import.py's docstring for the shape), seeded so runs compare like with like.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+import shutil
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+
+from policies.importing.corpus import header_line
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data" / "corpus-sample"
+
+# Bump when the generator changes, so corpora kept with --corpus are regenerated.
+GENERATOR_VERSION = 1
+STAMP = ".bench-corpus.json"  # hidden: the importer skips dot files
+
+MEDIAN_WORDS = 1300
+MIN_WORDS, MAX_WORDS = 300, 55_000
+# Spread of the log-normal sizes: with a median of 1,300 words, 1 policy in 20 is over 5,600
+# words and 1 in 1,000 over 20,000, roughly the corpus's long tail (live.com is 34,000).
+SIZE_SIGMA = 0.9
+IDENTICAL_SHARE, REVISED_SHARE = 0.70, 0.25  # the remaining 5% are rewrites
+FIRST_CAPTURE = datetime(1997, 1, 1, tzinfo=UTC)
+END_OF_CAPTURES = datetime(2020, 1, 1, tzinfo=UTC)
+
+_DOMAIN_WORDS = ("acme", "news", "shop", "cloud", "travel", "bank", "games", "mail", "photo")
+_TLDS = ("com", "com", "com", "net", "org", "co.uk", "de", "io")
+_TITLES = ("Privacy Policy", "Privacy Statement", "Privacy Notice", "Our Privacy Policy")
+
+
+# --- vocabulary ------------------------------------------------------------------------------
+
+_HEADING_RE = re.compile(r"^#{1,6}\s+(.*?)[\s#]*$")
+_BOLD_LINE_RE = re.compile(r"^\s*\*\*([^*|]{3,80}?)\*\*\s*$")
+_LIST_ITEM_RE = re.compile(r"^ {0,6}[*+-]\s+(\S.*?)\s*$")
+_RUN_IN_RE = re.compile(r"^\*\*([^*|]{2,40}?:)\*\*\s+(.+)$")
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\u201c\"(])")
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Pieces of real policies to build synthetic ones from."""
+
+    headings: list[str]
+    pseudo_headings: list[str]  # text of wholly bold lines
+    labels: list[str]  # run-in labels such as "Registration:"
+    sentences: list[str]
+    items: list[str]
+
+
+def _is_english_prose(text: str, low: int, high: int) -> bool:
+    words = len(text.split())
+    ascii_share = sum(ch.isascii() for ch in text) / max(len(text), 1)
+    return (
+        low <= words <= high
+        and ascii_share >= 0.97
+        and "|" not in text
+        and re.search("[A-Za-z]{3}", text) is not None
+    )
+
+
+def load_vocabulary(folder: Path = SAMPLE) -> Vocabulary:
+    """Headings, bold pseudo-headings, run-in labels, sentences and list items of the samples."""
+    headings, bold, labels, sentences, items = [], [], [], [], []
+
+    def flush(paragraph: list[str]) -> None:
+        text = " ".join(paragraph)
+        if run_in := _RUN_IN_RE.match(text):
+            labels.append(run_in.group(1))
+            text = run_in.group(2)
+        sentences.extend(
+            s
+            for s in _SENTENCE_END_RE.split(text)
+            if _is_english_prose(s, 4, 60) and s[-1] in ".!?"
+        )
+        paragraph.clear()
+
+    for path in sorted(folder.glob("*.md")):
+        body = path.read_text(encoding="utf-8").split("\n", 1)[1]
+        paragraph: list[str] = []
+        for line in [*body.splitlines(), ""]:
+            if not line.strip():
+                flush(paragraph)
+            elif item := _LIST_ITEM_RE.match(line):
+                flush(paragraph)
+                if _is_english_prose(item.group(1), 2, 40):
+                    items.append(item.group(1))
+            elif line.startswith(("    ", "\t", "```", ">")) or "|" in line:
+                flush(paragraph)  # code, tables and quotes: not prose
+            elif heading := _HEADING_RE.match(line):
+                flush(paragraph)
+                if _is_english_prose(heading.group(1), 1, 12):
+                    headings.append(heading.group(1))
+            elif pseudo := _BOLD_LINE_RE.match(line):
+                flush(paragraph)
+                if _is_english_prose(pseudo.group(1), 1, 12):
+                    bold.append(pseudo.group(1).strip())
+            else:
+                paragraph.append(line.strip())
+
+    def unique(values: list[str]) -> list[str]:
+        return list(dict.fromkeys(values))
+
+    return Vocabulary(
+        unique(headings), unique(bold), unique(labels), unique(sentences), unique(items)
+    )
+
+
+# --- documents -------------------------------------------------------------------------------
+
+# A document is a tuple of blocks (kind, strings); kinds: title, h2, h3, bold, para, list.
+# Blocks are immutable, so a revision copies only the blocks it touches.
+Block = tuple[str, tuple[str, ...]]
+
+
+def _render_block(block: Block) -> str:
+    kind, parts = block
+    if kind == "title":
+        return f"# {parts[0]}"
+    if kind == "h2":
+        return f"## {parts[0]}"
+    if kind == "h3":
+        return f"### {parts[0]}"
+    if kind == "bold":
+        return f"**{parts[0]}**"
+    if kind == "para":
+        return " ".join(parts)
+    return "\n".join(f"  * {item}" for item in parts)
+
+
+def render(document: Sequence[Block]) -> str:
+    """The Markdown of a document, laid out as html2text lays out the corpus."""
+    return "\n\n".join(_render_block(block) for block in document) + "\n"
+
+
+def _paragraph(rng: random.Random, vocab: Vocabulary) -> Block:
+    sentences = [rng.choice(vocab.sentences) for _ in range(rng.randint(1, 6))]
+    if rng.random() < 0.15:
+        sentences[0] = f"**{rng.choice(vocab.labels)}** {sentences[0]}"
+    return ("para", tuple(sentences))
+
+
+def new_document(rng: random.Random, vocab: Vocabulary, words: int) -> tuple[Block, ...]:
+    """A policy of about `words` words: a title, an introduction, then headed sections."""
+    blocks: list[Block] = [("title", (rng.choice(_TITLES),)), _paragraph(rng, vocab)]
+    count = sum(len(_render_block(block).split()) for block in blocks)
+    while count < words:
+        kind = rng.choices(("h2", "h3", "bold"), weights=(55, 20, 25))[0]
+        pool = vocab.pseudo_headings if kind == "bold" else vocab.headings
+        section: list[Block] = [(kind, (rng.choice(pool),))]
+        for _ in range(rng.randint(1, 4)):
+            if rng.random() < 0.25:
+                items = tuple(rng.choice(vocab.items) for _ in range(rng.randint(3, 7)))
+                section.append(("list", items))
+            else:
+                section.append(_paragraph(rng, vocab))
+        for block in section:
+            blocks.append(block)
+            count += len(_render_block(block).split())
+            if count >= words:
+                break
+    return tuple(blocks)
+
+
+def revise(rng: random.Random, vocab: Vocabulary, document: tuple[Block, ...]) -> tuple[Block, ...]:
+    """A small revision: one to four sentences or list items changed, inserted or removed."""
+    blocks = list(document)
+    editable = [i for i, (kind, _) in enumerate(blocks) if kind in ("para", "list")]
+    for _ in range(rng.randint(1, 4)):
+        index = rng.choice(editable)
+        kind, parts = blocks[index]
+        changed = list(parts)
+        replacement = rng.choice(vocab.sentences if kind == "para" else vocab.items)
+        operation = rng.random()
+        if operation < 0.55:
+            changed[rng.randrange(len(changed))] = replacement
+        elif operation < 0.9 or len(changed) == 1:
+            changed.insert(rng.randint(0, len(changed)), replacement)
+        else:
+            del changed[rng.randrange(len(changed))]
+        blocks[index] = (kind, tuple(changed))
+    return tuple(blocks)
+
+
+def policy_words(rng: random.Random, fixed: int | None = None) -> int:
+    """A policy size: `fixed`, or log-normal around the corpus median, clipped to its range."""
+    if fixed:
+        return fixed
+    words = round(rng.lognormvariate(math.log(MEDIAN_WORDS), SIZE_SIGMA))
+    return min(max(words, MIN_WORDS), MAX_WORDS)
+
+
+# --- corpus ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Corpus:
+    """A generated corpus folder and what is in it."""
+
+    path: Path
+    companies: int
+    captures: int
+    files: int = 0
+    distinct_bodies: int = 0
+    megabytes: float = 0.0
+    median_words: int = 0
+    mean_words: int = 0
+
+    @property
+    def label(self) -> str:
+        return f"{self.companies}x{self.captures}"
+
+
+def _capture_times(rng: random.Random, count: int) -> list[datetime]:
+    start, end = int(FIRST_CAPTURE.timestamp()), int(END_OF_CAPTURES.timestamp())
+    return [datetime.fromtimestamp(s, UTC) for s in sorted(rng.sample(range(start, end), count))]
+
+
+def generate_corpus(
+    folder: Path,
+    vocab: Vocabulary,
+    *,
+    companies: int,
+    captures: int,
+    seed: int,
+    fixed_words: int | None = None,
+) -> Corpus:
+    """Write `companies` x `captures` policy files under `folder`, one subfolder per domain.
+
+    Each company has its own generator seeded from (seed, company number), so a company's
+    history is the same whatever the corpus size: a larger corpus extends a smaller one.
+    """
+    corpus = Corpus(folder, companies, captures)
+    words_per_file: list[int] = []
+    total_bytes = 0
+    for number in range(companies):
+        rng = random.Random(f"{seed}:{number}")
+        domain = f"{rng.choice(_DOMAIN_WORDS)}{number}.{rng.choice(_TLDS)}"
+        (folder / domain).mkdir(parents=True, exist_ok=True)
+        document = new_document(rng, vocab, policy_words(rng, fixed_words))
+        body = render(document)
+        corpus.distinct_bodies += 1
+        for index, when in enumerate(_capture_times(rng, captures)):
+            if index:
+                roll = rng.random()
+                if roll >= IDENTICAL_SHARE + REVISED_SHARE:
+                    document = new_document(rng, vocab, policy_words(rng, fixed_words))
+                elif roll >= IDENTICAL_SHARE:
+                    document = revise(rng, vocab, document)
+                if roll >= IDENTICAL_SHARE:
+                    body = render(document)
+                    corpus.distinct_bodies += 1
+            timestamp = f"{when:%Y%m%d%H%M%S}"
+            data = f"{header_line(domain, timestamp)}\n\n{body}".encode()
+            (folder / domain / f"{domain}_{timestamp}.md").write_bytes(data)
+            total_bytes += len(data)
+            words_per_file.append(len(body.split()))
+    corpus.files = len(words_per_file)
+    corpus.megabytes = total_bytes / 1e6
+    corpus.median_words = round(statistics.median(words_per_file))
+    corpus.mean_words = round(statistics.fmean(words_per_file))
+    return corpus
+
+
+def prepare_corpus(
+    root: Path,
+    vocab: Vocabulary,
+    *,
+    companies: int,
+    captures: int,
+    seed: int,
+    fixed_words: int | None,
+) -> Corpus:
+    """The corpus for these parameters under `root`: reused if already generated, else made."""
+    name = f"{companies}x{captures}-seed{seed}" + (f"-{fixed_words}w" if fixed_words else "")
+    folder = root / name
+    wanted = {
+        "generator": GENERATOR_VERSION,
+        "companies": companies,
+        "captures": captures,
+        "seed": seed,
+        "fixed_words": fixed_words,
+        "sentences": len(vocab.sentences),
+    }
+    stamp = folder / STAMP
+    if stamp.exists():
+        saved = json.loads(stamp.read_text())
+        if saved.get("params") == wanted:
+            return Corpus(folder, **saved["corpus"])
+    shutil.rmtree(folder, ignore_errors=True)
+    started = time.perf_counter()
+    corpus = generate_corpus(
+        folder,
+        vocab,
+        companies=companies,
+        captures=captures,
+        seed=seed,
+        fixed_words=fixed_words,
+    )
+    print(
+        f"generated {corpus.files:,} files ({corpus.megabytes:.0f} MB) in {folder} "
+        f"in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
+    saved_corpus = {f.name: getattr(corpus, f.name) for f in fields(corpus) if f.name != "path"}
+    stamp.write_text(json.dumps({"params": wanted, "corpus": saved_corpus}))
+    return corpus
