@@ -15,6 +15,7 @@ Pure module: no Django, no ORM.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -40,8 +41,13 @@ TEXT_VERSION = 1
 WORD_RE = re.compile(r"\w+")
 
 
+@functools.lru_cache(maxsize=4096)
 def section_text(markdown: str) -> str:
-    """The readable text of one section's Markdown, as the reader shows it."""
+    """The readable text of one section's Markdown, as the reader shows it.
+
+    Cached: a revised policy keeps most of its sections word for word, and Markdown parsing is
+    most of an import's Python time, so each distinct section is parsed once per process.
+    """
     return reader_text(render_markdown(markdown))
 
 
