@@ -418,3 +418,18 @@ def test_a_heading_only_section_added_or_removed_shows_the_heading_as_the_change
     assert "A heading with no text under it was added." in html
     assert "<h2><del>Gone</del>" in html
     assert "A heading with no text under it was removed." in html
+
+
+def test_numbers_are_written_one_way_in_chart_and_table(client):
+    company = make_company(slug="long.example")
+    long_body = "## Terms\n\n" + " ".join(f"word{n}" for n in range(2221)) + "\n"
+    make_snapshot(company, captured_at=datetime(2018, 5, 18, tzinfo=UTC), body=long_body)
+    make_snapshot(
+        company, captured_at=datetime(2019, 12, 9, tzinfo=UTC), body=long_body + "\nMore.\n"
+    )
+    html = client.get("/companies/long.example/").content.decode()
+    assert '<td class="num">2,222</td>' in html
+    assert "2,222 words" in html  # the chart's description says it the same way
+    assert ">2222<" not in html
+    assert "Words in the policy" in html
+    assert "Words changed since the previous capture" in html
