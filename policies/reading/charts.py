@@ -227,5 +227,6 @@ def _describe(captures: list[tuple[datetime, int, int | None]]) -> str:
     return (
         f"{len(captures)} captures from {captures[0][0]:%Y-%m-%d} to {captures[-1][0]:%Y-%m-%d}; "
         f"length from {words[0]:,} to {words[-1]:,} words (longest {max(words):,}); "
-        f"{changed} captures changed the text, the largest change {max(changes):,} words."
+        f"{changed} capture{'' if changed == 1 else 's'} changed the text, the largest change "
+        f"{max(changes):,} words."
     )

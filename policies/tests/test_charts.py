@@ -73,3 +73,8 @@ def test_nice_ceiling_rounds_up_to_a_readable_number():
         2500,
         5000,
     ]
+
+
+def test_the_description_counts_one_change_in_the_singular():
+    chart = history_chart(_captures(((2018, 1, 1), 10, None), ((2019, 1, 1), 12, 2)))
+    assert "1 capture changed the text, the largest change 2 words." in chart.description
