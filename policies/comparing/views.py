@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
-from policies.comparing.comparison import compare_texts, display_rows
+from policies.comparing.comparison import compare_texts, display_rows, nearest_different
 from policies.extensions import overlay
 from policies.models import Company
 from policies.reading.views import capture_at
@@ -41,6 +42,12 @@ def compare(request: HttpRequest, slug: str, old: str, new: str) -> HttpResponse
     diff = compare_texts(left.text, right.text)
     changes_only = request.GET.get("changes") == "only"
     rows = display_rows(diff)
+    # The form's list, with each capture's wording to offer the nearest that differ.
+    captures = list(
+        company.snapshots.order_by("captured_at")
+        .only("captured_at", "company_id")
+        .annotate(wording=F("text__normalized_hash"))
+    )
     context = {
         "company": company,
         "left": left,
@@ -49,7 +56,8 @@ def compare(request: HttpRequest, slug: str, old: str, new: str) -> HttpResponse
         "rows": list(zip(rows, overlay().changed_row_notes(left, rows, request.user), strict=True)),
         "first_change": any(item.change for item in rows),
         "changes_only": changes_only,
-        "captures": company.snapshots.order_by("captured_at").only("captured_at", "company_id"),
+        "captures": captures,
+        "nearest": nearest_different(captures, left, right) if diff.identical else None,
     }
     template = "policies/compare.html"
     if request.htmx and request.htmx.target == "comparison":

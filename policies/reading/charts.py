@@ -45,8 +45,14 @@ def sparkline(values: list[int], *, width: int = 120, height: int = 24) -> Spark
     return Sparkline(width, height, path, coords[-1][0], coords[-1][1], label)
 
 
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+_TICK_STEPS = (1, 3, 6, 12, 24, 60, 120)  # months between time ticks: month, season, ...
+_MAX_TIME_TICKS = 8
+
+
 class TimeAxis:
-    """Maps capture times to x positions between `left` and `width - right`, and labels years."""
+    """Maps capture times to x positions between `left` and `width - right`, and labels them:
+    years for a long history, seasons (Jan, Apr, Jul, Oct) or months for a short one."""
 
     def __init__(self, times: list[datetime], width: float, left: float, right: float) -> None:
         self.times = times
@@ -61,15 +67,49 @@ class TimeAxis:
         return self.left + (t - self.t0) / (self.t1 - self.t0) * self.span
 
     def ticks(self) -> list[tuple[float, str]]:
-        """About six year labels inside the range, or the one date when there is no range."""
-        first, last = min(self.times), max(self.times)
-        step = max(1, (last.year - first.year) // 6 or 1)
+        """At most eight ticks at the first of a month, every 1, 3, 6, 12, ... months (the
+        smallest step that fits); a January says its year, other months their name (and the
+        year on the first tick). One date when there is no range."""
+        first = min(self.times)
+        for step in _TICK_STEPS:
+            months = self._months(step)
+            if len(months) <= _MAX_TIME_TICKS:
+                break
         ticks = []
-        for year in range(first.year, last.year + 1, step):
-            t = datetime(year, 1, 1, tzinfo=first.tzinfo).timestamp()
-            if self.t0 <= t <= self.t1:
-                ticks.append((self.x(t), str(year)))
+        for n, (year, month) in enumerate(months):
+            t = datetime(year, month, 1, tzinfo=first.tzinfo).timestamp()
+            label = str(year) if month == 1 else _MONTHS[month - 1]
+            if n == 0 and month != 1:
+                label += f" {year}"
+            ticks.append((self.x(t), label))
         return ticks or [(self.x(first.timestamp()), f"{first:%Y-%m-%d}")]
+
+    def _months(self, step: int) -> list[tuple[int, int]]:
+        """(year, month) of every month start inside the range whose month index is a
+        multiple of `step` (so quarters start in January and years in a round year)."""
+        first, last = min(self.times), max(self.times)
+        index = first.year * 12 + first.month - 1
+        if datetime(first.year, first.month, 1, tzinfo=first.tzinfo) < first:
+            index += 1  # the first month start inside the range
+        index += -index % step
+        found = []
+        while True:
+            year, month = divmod(index, 12)
+            if datetime(year, month + 1, 1, tzinfo=first.tzinfo) > last:
+                return found
+            found.append((year, month + 1))
+            index += step
+
+
+def nice_ceiling(value: int) -> int:
+    """The smallest of 1, 2, 2.5, 5 x 10^k that is >= value: a round top for a scale."""
+    if value <= 1:
+        return 1
+    magnitude = 10 ** (len(str(value)) - 1)
+    for factor in (1, 2, 2.5, 5, 10):
+        if factor * magnitude >= value and (factor * magnitude) == int(factor * magnitude):
+            return int(factor * magnitude)
+    return 10 * magnitude
 
 
 @dataclass(frozen=True)
@@ -90,15 +130,24 @@ class ChartBar:
 
 @dataclass(frozen=True)
 class HistoryChart:
+    """Two panels over one time axis: the policy's length (a line, its scale from 0 at the
+    panel's foot) and the words changed at each capture (bars, their own scale)."""
+
     width: int
     height: int
+    left: float
+    right: float  # x where the plots end
+    length_title_y: float
     plot_top: float
     plot_bottom: float
+    changes_title_y: float
+    bar_top: float
     bar_baseline: float
     length_path: str
     points: list[ChartPoint]
     bars: list[ChartBar]
     y_ticks: list[tuple[float, str]] = field(default_factory=list)
+    bar_ticks: list[tuple[float, str]] = field(default_factory=list)
     x_ticks: list[tuple[float, str]] = field(default_factory=list)
     description: str = ""
 
@@ -107,7 +156,7 @@ def history_chart(
     captures: list[tuple[datetime, int, int | None]],
     *,
     width: int = 760,
-    height: int = 230,
+    height: int = 270,
 ) -> HistoryChart | None:
     """Policy length over time (line) and change size per capture (bars below).
 
@@ -116,52 +165,58 @@ def history_chart(
     """
     if not captures:
         return None
-    left, right, top = 66.0, 12.0, 12.0
-    line_bottom = height * 0.62
-    bar_top, bar_baseline = line_bottom + 18, height - 22.0
+    left, right = 66.0, 12.0
+    length_title_y, top, line_bottom = 12.0, 28.0, height * 0.55
+    changes_title_y = line_bottom + 26
+    bar_top, bar_baseline = changes_title_y + 14, height - 24.0
     axis = TimeAxis([c[0] for c in captures], width, left, right)
-    x_of = axis.x
     times = [c[0].timestamp() for c in captures]
-    words = [c[1] for c in captures]
-    wmax = max(words) or 1
+    wmax = nice_ceiling(max(c[1] for c in captures))
     changes = [c[2] or 0 for c in captures]
-    cmax = max(changes) or 1
+    cmax = nice_ceiling(max(changes))
 
     def y_of(w: int) -> float:
         return line_bottom - w / wmax * (line_bottom - top)
 
+    def bar_height(ch: int) -> float:
+        return ch / cmax * (bar_baseline - bar_top)
+
     points = [
-        ChartPoint(x_of(t), y_of(w), f"{c[0]:%Y-%m-%d}: {w:,} words")
-        for t, w, c in zip(times, words, captures, strict=True)
+        ChartPoint(axis.x(t), y_of(c[1]), f"{c[0]:%Y-%m-%d}: {c[1]:,} words")
+        for t, c in zip(times, captures, strict=True)
     ]
-    path = "M" + " L".join(f"{p.x:.1f},{p.y:.1f}" for p in points)
     bar_w = max(2.0, min(10.0, (width - left - right) / max(len(captures), 1) * 0.6))
     bars = [
-        ChartBar(
-            x_of(t) - bar_w / 2,
-            bar_baseline - ch / cmax * (bar_baseline - bar_top),
-            bar_w,
-            ch / cmax * (bar_baseline - bar_top),
-            f"{c[0]:%Y-%m-%d}: {ch:,} words changed",
+        _bar(
+            axis.x(t), bar_w, bar_baseline, bar_height(ch), f"{c[0]:%Y-%m-%d}: {ch:,} words changed"
         )
         for t, ch, c in zip(times, changes, captures, strict=True)
         if ch
     ]
-    y_ticks = [(y_of(v), f"{v:,}") for v in (0, wmax // 2, wmax)]
-    x_ticks = axis.ticks()
     return HistoryChart(
         width=width,
         height=height,
+        left=left,
+        right=width - right,
+        length_title_y=length_title_y,
         plot_top=top,
         plot_bottom=line_bottom,
+        changes_title_y=changes_title_y,
+        bar_top=bar_top,
         bar_baseline=bar_baseline,
-        length_path=path,
+        length_path="M" + " L".join(f"{p.x:.1f},{p.y:.1f}" for p in points),
         points=points,
         bars=bars,
-        y_ticks=y_ticks,
-        x_ticks=x_ticks,
+        y_ticks=[(y_of(v), f"{v:,}") for v in (0, wmax // 2, wmax)],
+        bar_ticks=[(bar_baseline - bar_height(v), f"{v:,}") for v in (0, cmax)],
+        x_ticks=axis.ticks(),
         description=_describe(captures),
     )
+
+
+def _bar(x: float, width: float, baseline: float, height: float, label: str) -> ChartBar:
+    """A bar centred on `x`, standing on `baseline`."""
+    return ChartBar(x - width / 2, baseline - height, width, height, label)
 
 
 def _describe(captures: list[tuple[datetime, int, int | None]]) -> str:
@@ -172,5 +227,6 @@ def _describe(captures: list[tuple[datetime, int, int | None]]) -> str:
     return (
         f"{len(captures)} captures from {captures[0][0]:%Y-%m-%d} to {captures[-1][0]:%Y-%m-%d}; "
         f"length from {words[0]:,} to {words[-1]:,} words (longest {max(words):,}); "
-        f"{changed} captures changed the text, the largest change {max(changes):,} words."
+        f"{changed} capture{'' if changed == 1 else 's'} changed the text, the largest change "
+        f"{max(changes):,} words."
     )

@@ -4,7 +4,9 @@ On PostgreSQL each `Section` row (one per distinct text, shared by identical cap
 stored, GIN-indexed `search_vector` (migration 0006). A query is parsed by
 `websearch_to_tsquery`, so "quoted phrases", `or` and `-word` work and no input is a syntax
 error. Ranking is kept cheap: at most `CANDIDATES` matching sections are ranked, the best
-`RESULTS` distinct section texts are kept, and only those get a `ts_headline` snippet. A result
+`RESULTS` distinct section texts of the asked page are kept, and only those get a `ts_headline`
+snippet; the same statement counts every matching wording, so the page shows the total and
+pages through it. A result
 is one section wording in one company, with every capture whose text contains that wording
 (found through an index on md5(body)), so a clause that stayed the same for years is one result
 "in 12 captures, 2009-04 to 2015-10", not twelve. Everything is one SQL statement, whatever the
@@ -27,6 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.urls import reverse
 from django.utils.html import escape
@@ -38,7 +41,8 @@ from policies.models import Section, Snapshot
 
 MAX_QUERY_CHARS = 500
 CANDIDATES = 1000  # matching sections ranked per query; beyond that, results are "the first"
-RESULTS = 50  # distinct section texts shown
+RESULTS = 50  # distinct section texts shown per page
+MAX_PAGE = CANDIDATES // RESULTS  # pages beyond the ranked candidates hold nothing
 SNIPPET_CHARS = 100_000  # ts_headline reads at most this much of a section
 _START, _STOP = "\x01", "\x02"  # snippet markers, replaced by <mark> after escaping
 _CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r"}
@@ -84,10 +88,26 @@ class SearchResults:
     message: str = ""  # why there is nothing to show, or a warning about the query
     full_text: bool = True  # False: the SQLite substring fallback
     truncated: bool = False  # more sections matched than were ranked
+    total: int = 0  # passages matching, on every page
+    page: int = 1
 
     @property
     def hit_count(self) -> int:
         return sum(len(group.hits) for group in self.groups)
+
+    @property
+    def pagination(self) -> Page:
+        """A Django `Page` over the total (for the shared pagination links); no query."""
+        return Paginator(range(self.total), RESULTS).get_page(self.page)
+
+    @property
+    def candidates(self) -> int:
+        return CANDIDATES
+
+
+def page_number(raw: str) -> int:
+    """The `page` parameter as a page number, 1 when absent or not a number, at most MAX_PAGE."""
+    return min(MAX_PAGE, max(1, int(raw))) if raw.strip().isdigit() else 1
 
 
 def clean_query(raw: str) -> tuple[str, str]:
@@ -103,16 +123,19 @@ def clean_query(raw: str) -> tuple[str, str]:
     return text, ""
 
 
-def search_sections(raw_query: str, filters: SearchFilters | None = None) -> SearchResults:
-    """Search every capture's sections for `raw_query`, grouped by company, best first."""
+def search_sections(
+    raw_query: str, filters: SearchFilters | None = None, page: int = 1
+) -> SearchResults:
+    """Search every capture's sections for `raw_query`, grouped by company, best first: the
+    `page`-th `RESULTS` passages, and how many match in all."""
     filters = filters or SearchFilters()
     query, problem = clean_query(raw_query)
     full_text = connection.vendor == "postgresql"
     if problem or not query:
         return SearchResults(query, message=problem, full_text=full_text)
     if full_text:
-        return _full_text_search(query, filters)
-    return _substring_search(query, filters)
+        return _full_text_search(query, filters, page)
+    return _substring_search(query, filters, page)
 
 
 # --- PostgreSQL ------------------------------------------------------------------------------
@@ -130,7 +153,7 @@ best AS (
     FROM candidates c, query
     GROUP BY c.digest
     ORDER BY rank DESC, c.digest
-    LIMIT %(results)s
+    LIMIT %(results)s OFFSET %(offset)s
 ),
 occurrences AS (
     SELECT b.digest, sn.company_id, count(DISTINCT sn.id) AS captures,
@@ -151,6 +174,7 @@ SELECT c.slug, c.name, rep.heading, b.rank, o.captures, o.first_at, o.last_at,
                      %(markers)s, ''),
            query.q, %(headline_options)s
        ) AS snippet,
+       (SELECT count(DISTINCT digest) FROM candidates) AS total,
        (SELECT count(*) FROM candidates) AS candidate_count
 FROM occurrences o
 JOIN best b ON b.digest = o.digest
@@ -172,12 +196,13 @@ _CATEGORY_SQL = (
 )
 
 
-def _full_text_search(query: str, filters: SearchFilters) -> SearchResults:
+def _full_text_search(query: str, filters: SearchFilters, page: int) -> SearchResults:
     capture_sql, capture_params = filters.captures.sql("sn")
     params = {
         "q": query,
         "candidates": CANDIDATES,
         "results": RESULTS,
+        "offset": (page - 1) * RESULTS,
         "snippet_chars": SNIPPET_CHARS,
         "markers": _START + _STOP,
         "headline_options": _HEADLINE_OPTIONS,
@@ -205,23 +230,25 @@ def _full_text_search(query: str, filters: SearchFilters) -> SearchResults:
             cursor.execute("SELECT numnode(websearch_to_tsquery('english', %s))", [query])
             if cursor.fetchone()[0] == 0:
                 return SearchResults(query, message=_NO_WORDS)
-            return SearchResults(query)
-    hits = []
-    for row in rows:
-        slug, name, heading, rank, count, first, last, first_anchor, last_anchor = row[:9]
-        text = row[9]
-        hit = Hit(
-            heading=heading,
-            snippet=_marked(text),
-            captures=count,
-            first_captured=first,
-            last_captured=last,
-            url=_reader_url(slug, last, last_anchor),
-            first_url=_reader_url(slug, first, first_anchor),
-            rank=rank,
-        )
-        hits.append((slug, name, hit))
-    return SearchResults(query, _grouped(hits), truncated=rows[0][-1] >= CANDIDATES)
+            return SearchResults(query, page=page)
+    hits = [(row[0], row[1], _full_text_hit(row)) for row in rows]
+    total, candidate_count = rows[0][-2:]
+    truncated = candidate_count >= CANDIDATES
+    return SearchResults(query, _grouped(hits), truncated=truncated, total=total, page=page)
+
+
+def _full_text_hit(row: tuple) -> Hit:
+    slug, _, heading, rank, count, first, last, first_anchor, last_anchor, text = row[:10]
+    return Hit(
+        heading=heading,
+        snippet=_marked(text),
+        captures=count,
+        first_captured=first,
+        last_captured=last,
+        url=_reader_url(slug, last, last_anchor),
+        first_url=_reader_url(slug, first, first_anchor),
+        rank=rank,
+    )
 
 
 _NO_WORDS = (
@@ -273,7 +300,7 @@ def query_terms(query: str) -> tuple[list[str], list[str]]:
     return wanted, unwanted
 
 
-def _substring_search(query: str, filters: SearchFilters) -> SearchResults:
+def _substring_search(query: str, filters: SearchFilters, page: int = 1) -> SearchResults:
     wanted, unwanted = query_terms(query)
     if not wanted:
         return SearchResults(query, message=_NO_WORDS, full_text=False)
@@ -307,23 +334,31 @@ def _substring_search(query: str, filters: SearchFilters) -> SearchResults:
             if (slug, digest) not in occurrences:
                 occurrences[slug, digest] = [name, heading, plain, []]
             occurrences[slug, digest][3].append((captured_at, anchor))
-    hits = []
-    for (slug, _), (name, heading, text, seen) in occurrences.items():
-        seen.sort()
-        rank = sum(text.lower().count(term.lower()) for term in wanted)
-        hit = Hit(
-            heading=heading,
-            snippet=_substring_snippet(" ".join(text.split()), wanted),
-            captures=len(seen),
-            first_captured=seen[0][0],
-            last_captured=seen[-1][0],
-            url=_reader_url(slug, *seen[-1]),
-            first_url=_reader_url(slug, *seen[0]),
-            rank=float(rank),
-        )
-        hits.append((slug, name, hit))
-    hits.sort(key=lambda item: (-item[2].rank, item[1], item[0]))
-    return SearchResults(query, _grouped(hits[:RESULTS]), full_text=False, truncated=truncated)
+    ranked = sorted(
+        (-sum(text.lower().count(term.lower()) for term in wanted), name, slug, heading, text, seen)
+        for (slug, _), (name, heading, text, seen) in occurrences.items()
+    )
+    shown = [_substring_hit(row, wanted) for row in ranked[(page - 1) * RESULTS : page * RESULTS]]
+    return SearchResults(
+        query, _grouped(shown), full_text=False, truncated=truncated, total=len(ranked), page=page
+    )
+
+
+def _substring_hit(row: tuple, wanted: list[str]) -> tuple[str, str, Hit]:
+    """(slug, name, hit) of one ranked wording; the snippet is made for shown hits only."""
+    negative_rank, name, slug, heading, text, seen = row
+    seen.sort()
+    hit = Hit(
+        heading=heading,
+        snippet=_substring_snippet(" ".join(text.split()), wanted),
+        captures=len(seen),
+        first_captured=seen[0][0],
+        last_captured=seen[-1][0],
+        url=_reader_url(slug, *seen[-1]),
+        first_url=_reader_url(slug, *seen[0]),
+        rank=float(-negative_rank),
+    )
+    return slug, name, hit
 
 
 def _substring_snippet(text: str, terms: list[str]) -> SafeString:

@@ -10,6 +10,7 @@ from policies.filters import FilterError
 from policies.searching.search import (
     SearchFilters,
     clean_query,
+    page_number,
     search_categories,
     search_sections,
 )
@@ -17,14 +18,16 @@ from policies.searching.search import (
 
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
-    """`/search/?q=...`: sections of every capture, grouped by company, with filters."""
+    """`/search/?q=...&page=2`: sections of every capture, grouped by company, with filters
+    (kept by the page links); htmx page links get the results region alone."""
     raw = request.GET.get("q", "")
     query = clean_query(raw)[0]  # what the page echoes: cleaned and cut to size
     try:
         filters, error = SearchFilters.from_params(request.GET), ""
     except FilterError as exc:
         filters, error = SearchFilters(), str(exc)
-    results = search_sections(raw, filters) if raw.strip() and not error else None
+    page = page_number(request.GET.get("page", ""))
+    results = search_sections(raw, filters, page) if raw.strip() and not error else None
     context = {
         "query": query,
         "site_query": query,
@@ -35,4 +38,5 @@ def search(request: HttpRequest) -> HttpResponse:
         "results": results,
         "categories": search_categories(),
     }
-    return render(request, "policies/search.html", context, status=400 if error else 200)
+    template = "policies/search.html#search-results" if request.htmx else "policies/search.html"
+    return render(request, template, context, status=400 if error else 200)

@@ -166,7 +166,7 @@ def test_reading_comparing_and_searching_work_without_javascript(
         page.goto(live_server.url + f"/companies/{PSIPHON}/")
         page.get_by_role("button", name="Compare").click()
         expect(page).to_have_url(re.compile(r"/compare/20180518\d{6}\.\.\.20180721\d{6}/$"))
-        expect(page.locator("#comparison ins").first).to_be_visible()
+        expect(page.locator("#comparison .diff-row ins").first).to_be_visible()
         expect(page.locator("#comparison .row-unchanged").first).to_be_visible()
 
         # "Changes only" through the form: the server hides the unchanged rows.
@@ -249,7 +249,7 @@ def _assert_hostile_pages_run_nothing(page: Page, origin: str) -> None:
     page.goto(compare)
     page.wait_for_load_state("networkidle")
     comparison = page.locator("#comparison")
-    expect(comparison.locator("ins").first).to_contain_text("onerror=alert(10)")
+    expect(comparison.locator(".diff-row ins").first).to_contain_text("onerror=alert(10)")
     assert comparison.locator(HOSTILE_FORBIDDEN).count() == 0
     page.keyboard.press("n")
     page.keyboard.press("c")

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from policies.comparing import diffing
+from policies.comparing.comparison import changed_chunks
 from policies.comparing.diffing import AlignedRow, SectionDiff, diff_sections, diff_words
 from policies.reading.text import section_text
 
@@ -517,3 +518,18 @@ def test_result_survives_a_json_round_trip():
     data = json.loads(json.dumps(dataclasses.asdict(diff)))
     again = SectionDiff(**{**data, "rows": [AlignedRow(**row) for row in data["rows"]]})
     assert again == diff
+
+
+def test_chunks_cut_both_sides_of_an_unchanged_stretch_at_the_same_words():
+    old = [("equal", "One.\nTwo.\nThree\nfour.\nFive. "), ("delete", "old"), ("equal", " end.")]
+    new = [("equal", "One.\nTwo.\nThree four.\nFive. "), ("insert", "new"), ("equal", " end.")]
+    fold, stretch = changed_chunks(old, new)
+    assert (fold.folded, fold.new_html) == (3, "One.\nTwo.\nThree four.")
+    assert stretch.old_html == "Five. <del>old</del> end."
+    assert stretch.new_html == "Five. <ins>new</ins> end."
+    assert stretch.inline_html == "Five. <del>old</del><ins>new</ins> end."
+
+
+def test_a_whole_block_replacement_is_one_chunk_old_then_new():
+    (chunk,) = changed_chunks([("delete", "a & b")], [("insert", "c")])
+    assert chunk.inline_html == "<del>a &amp; b</del><ins>c</ins>"

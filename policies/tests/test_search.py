@@ -166,9 +166,10 @@ def test_bad_filters_say_why(client, histories):
     assert "<b>soon" not in response.content.decode()
 
 
-def test_query_count_does_not_grow_with_results(client, django_assert_num_queries):
-    # PostgreSQL: the categories for the filter, the search statement. SQLite: the categories,
-    # the matching sections, their captures.
+def test_query_count_does_not_grow_with_results(client, django_assert_num_queries, monkeypatch):
+    # PostgreSQL: the categories for the filter, the search statement (which also counts every
+    # match for the total). SQLite: the categories, the matching sections, their captures.
+    # A later page costs the same.
     expected = 2 if ON_POSTGRES else 3
     make_snapshot(make_company(slug="one.example"), body="## Email\n\nYour email address.\n")
     with django_assert_num_queries(expected):
@@ -180,6 +181,10 @@ def test_query_count_does_not_grow_with_results(client, django_assert_num_querie
             make_snapshot(company, captured_at=_at(year, 1), body=body)
     with django_assert_num_queries(expected):
         many = client.get("/search/", {"q": "email"})
+    monkeypatch.setattr(search, "RESULTS", 5)
+    with django_assert_num_queries(expected):
+        second = client.get("/search/", {"q": "email", "page": "2"})
+    assert b"Page 2 of" in second.content
     assert many.content.count(b'class="search-hit"') > few.content.count(b'class="search-hit"')
 
 
@@ -247,7 +252,10 @@ def test_postgres_page_has_no_fallback_notice(client, histories):
 def test_sqlite_page_says_it_uses_a_simpler_search(client, histories):
     html = client.get("/search/", {"q": "email"}).content.decode()
     assert 'id="search-fallback"' in html
-    assert "no full-text index" in html
+    # Said for the reader, not the developer: no database names, no advice to switch.
+    assert "does not find “sharing”" in html
+    assert "SQLite" not in html
+    assert "PostgreSQL" not in html
     assert "<mark>email</mark>" in html.lower()
 
 
@@ -299,3 +307,70 @@ def test_snippets_show_the_readable_text_and_whole_words():
         w.startswith("word") or w in "We use cookies under Privacy &amp; Security rules."
         for w in words
     )
+
+
+# --- totals and pages ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def many_passages() -> None:
+    """Seven companies, each with its own wording of an email clause: seven passages."""
+    for n in range(7):
+        company = make_company(slug=f"c{n}.example", name=f"Company {n}")
+        body = f"## Email {n}\n\nWe keep your email address, clause {n}.\n"
+        make_snapshot(company, captured_at=_at(2010 + n, 1), body=body)
+
+
+def test_results_say_the_total_and_page_through_it(many_passages, monkeypatch):
+    monkeypatch.setattr(search, "RESULTS", 3)
+    first, third = search_sections("email", page=1), search_sections("email", page=3)
+    assert (first.total, first.hit_count, third.hit_count) == (7, 3, 1)
+    assert first.pagination.paginator.num_pages == 3
+    seen = [g.slug for p in (1, 2, 3) for g in search_sections("email", page=p).groups]
+    assert sorted(seen) == [f"c{n}.example" for n in range(7)]  # each once, none lost
+
+
+def test_the_page_shows_the_total_and_links_keep_every_filter(client, many_passages, monkeypatch):
+    monkeypatch.setattr(search, "RESULTS", 3)
+    params = {"q": "email", "from": "2010", "to": "2020", "company": "", "latest": "1"}
+    html = client.get("/search/", {**params, "page": "2"}).content.decode()
+    assert "7 passages match “email”. Showing 4–6, best first." in html
+    assert "Page 2 of 3" in html
+    next_link = "?q=email&amp;from=2010&amp;to=2020&amp;company=&amp;latest=1&amp;page=3"
+    assert f'href="{next_link}" rel="next"' in html
+    assert f'hx-get="{next_link}"' in html  # htmx swaps the results; the href works without JS
+    assert 'href="?q=email&amp;from=2010&amp;to=2020&amp;company=&amp;latest=1&amp;page=1"' in html
+
+
+def test_a_page_link_with_htmx_gets_the_results_region_alone(client, many_passages, monkeypatch):
+    monkeypatch.setattr(search, "RESULTS", 3)
+    response = client.get("/search/", {"q": "email", "page": "3"}, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="search-results"')
+    assert "<header" not in html
+    assert "Page 3 of 3" in html
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "x", "99999999999"])
+def test_odd_page_numbers_never_fail(client, many_passages, page):
+    response = client.get("/search/", {"q": "email", "page": page})
+    assert response.status_code == 200
+
+
+def test_a_page_past_the_end_links_back_to_the_first(client, many_passages, monkeypatch):
+    monkeypatch.setattr(search, "RESULTS", 3)
+    html = client.get("/search/", {"q": "email", "page": "5"}).content.decode()
+    assert "There are no more results" in html
+    assert 'href="?q=email&amp;page=1"' in html
+
+
+def test_a_truncated_search_says_how_many_sections_were_ranked(client, many_passages, monkeypatch):
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    html = client.get("/search/", {"q": "email"}).content.decode()
+    assert "among the first 3 sections found" in html
+
+
+def test_the_two_search_forms_are_told_apart(client):
+    html = client.get("/search/").content.decode()
+    assert 'role="search" aria-label="Search all policies"' in html
+    assert 'role="search" aria-label="Search with filters"' in html

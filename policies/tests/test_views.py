@@ -190,8 +190,25 @@ def test_compare_works_in_either_order_with_older_on_the_left(client, corpus):
 
 def test_identical_captures_say_no_changes(client, corpus):
     html = client.get("/companies/live5news.com/compare/2015-11-15...2017-12-11/").content.decode()
-    assert "No changes" in html
+    assert html.count("No changes") == 1
     assert "<del>" not in html
+    assert "diff-row" not in html  # the policy is not printed twice below the message
+
+
+def test_identical_captures_offer_the_nearest_captures_that_differ(client):
+    company = make_company(slug="same.example")
+    bodies = {2010: "## A\n\nOne.\n", 2011: "## A\n\nTwo.\n", 2012: "## A\n\nTwo.\n"}
+    bodies |= {2013: "## A\n\nTwo.\n", 2014: "## A\n\nThree.\n"}
+    for year, body in bodies.items():
+        make_snapshot(company, captured_at=datetime(year, 1, 1, tzinfo=UTC), body=body)
+    html = client.get("/companies/same.example/compare/2011-01-01...2013-01-01/").content.decode()
+    assert "The nearest captures that differ" in html
+    assert 'href="/companies/same.example/compare/20100101000000...20110101000000/"' in html
+    assert 'href="/companies/same.example/compare/20130101000000...20140101000000/"' in html
+    alone = make_company(slug="alone.example")
+    make_snapshot(alone, captured_at=datetime(2010, 1, 1, tzinfo=UTC), body="## A\n\nOne.\n")
+    html = client.get("/companies/alone.example/compare/2010-01-01...2010-01-01/").content.decode()
+    assert "Every capture of" in html
 
 
 def test_complete_rewrite_stays_readable_section_by_section(client, seeds):
@@ -352,6 +369,67 @@ def test_compare_folds_long_unchanged_stretches_inside_a_changed_section(client)
     make_snapshot(company, captured_at=datetime(2015, 1, 1, tzinfo=UTC), body=old)
     make_snapshot(company, captured_at=datetime(2016, 1, 1, tzinfo=UTC), body=new)
     html = client.get("/companies/fold.example/compare/2015-01-01...2016-01-01/").content.decode()
-    assert html.count("<summary>6 unchanged paragraphs</summary>") == 2  # left and right
+    # One fold across both columns, so the two sides line up below it; it says what it holds.
+    assert html.count("<summary>Show 6 unchanged paragraphs</summary>") == 1
     assert "<ins>now </ins>" in html
     assert "Paragraph 0 says" in html  # folded text is still in the page
+
+
+def test_folds_line_up_when_the_sides_break_paragraphs_differently(client):
+    company = make_company(slug="breaks.example")
+    paragraphs = [f"Paragraph {n} says something of its own." for n in range(8)]
+    old = "## Terms\n\n" + "\n\n".join(paragraphs) + "\n"
+    # The newer side joins two paragraphs and changes the last one: 6 vs 7 paragraphs above.
+    new = old.replace("own.\n\nParagraph 3", "own. Paragraph 3").replace("7 says", "7 now says")
+    make_snapshot(company, captured_at=datetime(2015, 1, 1, tzinfo=UTC), body=old)
+    make_snapshot(company, captured_at=datetime(2016, 1, 1, tzinfo=UTC), body=new)
+    html = client.get("/companies/breaks.example/compare/2015-01-01...2016-01-01/").content.decode()
+    assert html.count('<details class="fold">') == 1
+    assert "<summary>Show 6 unchanged paragraphs</summary>" in html
+
+
+def test_changed_sections_carry_an_inline_text_for_one_column(client):
+    company = make_company(slug="inline.example")
+    make_snapshot(
+        company, captured_at=datetime(2015, 1, 1, tzinfo=UTC), body="## A\n\nWe keep logs.\n"
+    )
+    make_snapshot(
+        company, captured_at=datetime(2016, 1, 1, tzinfo=UTC), body="## A\n\nWe sell logs.\n"
+    )
+    html = client.get("/companies/inline.example/compare/2015-01-01...2016-01-01/").content.decode()
+    assert (
+        '<div class="inline-side diff-text">We <del>keep </del><ins>sell </ins>logs.</div>' in html
+    )
+    assert '<p class="side-label">Older → newer</p>' in html
+    assert "Removed words are <del>struck through</del>, added words <ins>underlined</ins>." in html
+    assert 'aria-hidden="true"' not in html[html.index('id="comparison"') :]  # links in the heads
+
+
+def test_a_heading_only_section_added_or_removed_shows_the_heading_as_the_change(client):
+    company = make_company(slug="heading.example")
+    old = "## A\n\nText.\n\n## Gone\n"
+    new = "## A\n\nText.\n\n## New heading\n\n## B\n\nMore text here.\n"
+    make_snapshot(company, captured_at=datetime(2015, 1, 1, tzinfo=UTC), body=old)
+    make_snapshot(company, captured_at=datetime(2016, 1, 1, tzinfo=UTC), body=new)
+    html = client.get(
+        "/companies/heading.example/compare/2015-01-01...2016-01-01/"
+    ).content.decode()
+    assert "<h2><ins>New heading</ins>" in html
+    assert "A heading with no text under it was added." in html
+    assert "<h2><del>Gone</del>" in html
+    assert "A heading with no text under it was removed." in html
+
+
+def test_numbers_are_written_one_way_in_chart_and_table(client):
+    company = make_company(slug="long.example")
+    long_body = "## Terms\n\n" + " ".join(f"word{n}" for n in range(2221)) + "\n"
+    make_snapshot(company, captured_at=datetime(2018, 5, 18, tzinfo=UTC), body=long_body)
+    make_snapshot(
+        company, captured_at=datetime(2019, 12, 9, tzinfo=UTC), body=long_body + "\nMore.\n"
+    )
+    html = client.get("/companies/long.example/").content.decode()
+    assert '<td class="num">2,222</td>' in html
+    assert "2,222 words" in html  # the chart's description says it the same way
+    assert ">2222<" not in html
+    assert "Words in the policy" in html
+    assert "Words changed since the previous capture" in html
