@@ -328,3 +328,37 @@ def test_a_selection_inside_words_is_widened_to_whole_words(page, captures, scre
     expect(picker.locator(".picker-quote")).to_have_text("“never sell”")
     expect(picker.locator(".picker-widened")).to_be_hidden()
     assert page.console_errors == []
+
+
+LINKED = "http://www.mopub.com/optout/"
+LINK_BODY = f"""# Opt-out policy
+
+## Opting out
+
+To opt out of interest-based ads, visit:
+
+* [{LINKED}]({LINKED})
+* [http://www.inmobi.com/page/opt-out/](http://www.inmobi.com/page/opt-out/)
+"""
+
+
+def test_a_clause_that_is_wholly_a_link_is_tagged_by_clicking_it(page, tmp_path):
+    restore_migrated_rows()
+    write_policy(tmp_path, "links.example", "20180518000000", LINK_BODY)
+    assert import_paths([tmp_path]).new == 1
+    make_user("rev", REVIEWER)
+    sign_in(page, "rev")
+    page.goto(page.base_url + "/companies/links.example/2018-05-18/")
+    url = page.url
+    picker = page.locator("#tag-picker")
+
+    page.locator("#policy a", has_text=LINKED).click()
+
+    expect(picker).to_be_visible()
+    assert page.url == url  # the click did not follow the dead archive link
+    expect(picker.locator(".picker-quote")).to_have_text(f"“{LINKED}”")
+    expect(picker.locator(".picker-link a")).to_have_attribute("href", LINKED)
+    picker.locator('.picker-button[data-category="user-choice-control"]').click()
+    expect(page.locator("ul.section-tags li[data-annotation]")).to_have_count(1)
+    tag = Annotation.objects.get()
+    assert (tag.quote, tag.category.slug) == (LINKED, "user-choice-control")

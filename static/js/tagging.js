@@ -59,10 +59,13 @@
     return Number(frag.dataset.frag) + offset;
   }
 
-  function open(section, start, end, anchorEl, widened) {
+  function open(section, start, end, anchorEl, widened, link) {
     const quote = sectionText(section, start, end);
     if (!quote.trim()) return;
     picker.querySelector(".picker-widened").hidden = !widened;
+    const linkNote = picker.querySelector(".picker-link");
+    linkNote.hidden = !link;
+    if (link) linkNote.querySelector("a").href = link.href;
     picker.elements.section.value = section.dataset.section;
     picker.elements.start.value = start;
     picker.elements.end.value = end;
@@ -145,6 +148,20 @@
 
   picker.addEventListener("click", function (event) {
     if (event.target.closest(".picker-close")) close();
+  });
+
+  // A clause inside a link (an opt-out URL written as its own link) is tagged by clicking it
+  // like any clause: while tagging is on, a plain click opens the picker, which offers the link;
+  // a Ctrl-, Cmd-, Shift- or middle click still opens the link.
+  policy.addEventListener("click", function (event) {
+    const link = event.target.closest("a[href]");
+    if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+    const clause = event.target.closest("span.clause[data-clause]") || link.querySelector("span.clause[data-clause]");
+    const selection = window.getSelection();
+    if (!clause || (selection && !selection.isCollapsed)) return;
+    event.preventDefault();
+    setCurrent(clause);
+    open(clause.closest("section"), Number(clause.dataset.start), Number(clause.dataset.end), clause, false, link);
   });
 
   // After a tag is saved, the section is swapped; close the picker and keep the place.
