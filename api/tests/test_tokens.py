@@ -111,3 +111,18 @@ def test_the_command_prints_a_working_token(client, researcher, history):
 def test_the_command_refuses_an_unknown_user(db):
     with pytest.raises(Exception, match="no active user"):
         call_command("create_api_token", "nobody")
+
+
+def test_with_login_required_anonymous_callers_get_401_and_tokens_still_read(
+    client, bearer, history, settings
+):
+    settings.LOGIN_REQUIRED = True
+    settings.MIDDLEWARE = [
+        *settings.MIDDLEWARE,
+        "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    ]
+    assert client.get("/").status_code == 302  # the site asks for sign-in
+    anonymous = client.get("/api/v1/companies")
+    assert anonymous.status_code == 401  # JSON, not a redirect to the sign-in page
+    assert "sign in" in anonymous.json()["message"]
+    assert client.get("/api/v1/companies", **bearer).status_code == 200
