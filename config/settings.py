@@ -2,9 +2,9 @@
 
 Variables: DATABASE_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, IMPORT_MAX_FILE_BYTES,
 IMPORT_MAX_ARCHIVE_BYTES, IMPORT_MAX_UPLOAD_BYTES, IMPORT_STALE_MINUTES, MEDIA_ROOT,
-TASKS_BACKEND; in production also STATIC_ROOT, CSRF_TRUSTED_ORIGINS, TRUSTED_PROXY_COUNT,
-AXES_FAILURE_LIMIT, AXES_COOLOFF_MINUTES, SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS, CONN_MAX_AGE,
-LOG_LEVEL.
+TASKS_BACKEND, API_RATE_LIMIT; in production also STATIC_ROOT, CSRF_TRUSTED_ORIGINS,
+TRUSTED_PROXY_COUNT, AXES_FAILURE_LIMIT, AXES_COOLOFF_MINUTES, SECURE_SSL_REDIRECT,
+SECURE_HSTS_SECONDS, CONN_MAX_AGE, LOG_LEVEL.
 See README.md, "Configuration", and docs/deploy.md.
 """
 
@@ -46,8 +46,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks_db",
     "axes",
+    "ninja",
     "policies",
     "annotations",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -131,6 +133,10 @@ STORAGES = {
         )
     },
 }
+
+# The JSON API: requests per minute for each token (each signed-in user without a token, each
+# address for anonymous callers), counted in Django's cache; past it, 429 with Retry-After.
+API_RATE_LIMIT = int(os.environ.get("API_RATE_LIMIT", "120"))
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"

@@ -28,6 +28,7 @@ admin.site.site_url = "/"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include(accounts)),
+    path("", include("api.urls")),
     path("", include("annotations.urls")),
     path("", include("annotations.campaigns.urls")),
     path("", include("policies.urls")),

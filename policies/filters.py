@@ -24,6 +24,11 @@ _SPLIT = re.compile(r"[\s,]+")
 class FilterError(ValueError):
     """A filter value that cannot be understood; the message names the parameter."""
 
+    @property
+    def parameter(self) -> str:
+        """The parameter the message names ("from: expected a date ..." → "from")."""
+        return str(self).partition(":")[0]
+
 
 class Params(Protocol):
     """What the filter parsers read: a Django QueryDict, or one built by a command."""

@@ -245,6 +245,23 @@ class SnapshotQuerySet(models.QuerySet):
             return self.none()
         return self.filter(captured_at__gte=day, captured_at__lt=day + timedelta(days=1))
 
+    def with_previous(self) -> SnapshotQuerySet:
+        """Captures annotated with their company's previous capture: `previous_id`,
+        `previous_text_id` and `previous_captured_at` (None for a first capture). Correlated
+        lookups on the (company, time) index, so they stay right for any slice of a history."""
+        earlier = Snapshot.objects.filter(
+            company_id=OuterRef("company_id"), captured_at__lt=OuterRef("captured_at")
+        ).order_by("-captured_at")
+        return self.annotate(
+            previous_id=Subquery(earlier.values("pk")[:1]),
+            previous_text_id=Subquery(earlier.values("text_id")[:1]),
+            previous_captured_at=Subquery(earlier.values("captured_at")[:1]),
+        )
+
+    def in_force_at(self, moment: datetime) -> Snapshot | None:
+        """The capture in force just before `moment`: the latest captured before it."""
+        return self.filter(captured_at__lt=moment).order_by("captured_at").last()
+
     def refresh_unchanged_flags(self, company_ids: list[int]) -> int:
         """Recompute `unchanged` for the companies' captures (needed after out-of-order imports
         and merges); returns how many rows changed."""

@@ -45,6 +45,7 @@ ACTIONS = {
         Action("export", (RESEARCHER, CURATOR), "Exporting tags"),
         Action("annotate", (REVIEWER, CURATOR), "Working in annotation campaigns"),
         Action("run_campaigns", (CURATOR,), "Creating campaigns and adjudicating them"),
+        Action("api_tokens", (RESEARCHER, CURATOR), "Creating API tokens"),
     )
 }
 
@@ -96,6 +97,11 @@ def can_export(user) -> bool:
 def can_run_campaigns(user) -> bool:
     """Create and edit campaigns, see every annotator's tags, adjudicate to gold."""
     return allowed(user, "run_campaigns")
+
+
+def can_create_api_tokens(user) -> bool:
+    """Create personal API tokens (anyone may revoke their own)."""
+    return allowed(user, "api_tokens")
 
 
 def can_change_tag(user, annotator_id: int | None) -> bool:

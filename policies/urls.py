@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.urls import path, re_path, register_converter
+from django.views.decorators.http import require_GET
 
+from policies.comparing import feeds
 from policies.comparing import views as compare_views
 from policies.importing import views as import_views
 from policies.reading import views
@@ -39,7 +41,13 @@ urlpatterns = [
         import_views.import_report_csv,
         name="import_report_csv",
     ),
+    path("feeds/changes.atom", require_GET(feeds.AllChangesFeed()), name="changes_feed"),
     path("companies/<company:slug>/", views.company_detail, name="company_detail"),
+    path(
+        "companies/<company:slug>/feed.atom",
+        require_GET(feeds.CompanyChangesFeed()),
+        name="company_feed",
+    ),
     path("companies/<company:slug>/compare/", compare_views.compare_form, name="compare_form"),
     re_path(
         rf"^companies/(?P<slug>{SLUG})/compare/(?P<old>{CAPTURE})\.\.\.(?P<new>{CAPTURE})/$",

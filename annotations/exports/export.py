@@ -138,7 +138,7 @@ class _UtcText(Func):
         return super().as_sql(compiler, connection, template=template, **extra)
 
 
-def _csv_fields(raw: bool) -> tuple:
+def csv_fields(raw: bool) -> tuple:
     """What the CSV's columns are made of. Every value is formatted (and, unless `raw`,
     formula-escaped) by the database, so rows go to csv.writer as they come: no Python work
     per row beyond reading it."""
@@ -394,10 +394,10 @@ def export_chunks(
 ) -> Iterator[str]:
     """The export as text chunks; `on_rows(n)` is called after each chunk of n rows."""
     if fmt == "csv" and connection.vendor == "postgresql":
-        rows = filters.queryset().values_list(*_csv_fields(raw))
+        rows = filters.queryset().values_list(*csv_fields(raw))
         chunks = copy_csv_chunks(rows, excel=excel)
     elif fmt == "csv":
-        chunks = csv_chunks(annotation_rows(filters, _csv_fields(raw)), excel=excel)
+        chunks = csv_chunks(annotation_rows(filters, csv_fields(raw)), excel=excel)
     elif fmt == "jsonl":
         chunks = jsonl_chunks(annotation_rows(filters, _JSON_FIELDS))
     elif fmt == "jsonld":
@@ -427,7 +427,7 @@ def _iso(moment: datetime, timespec: str = "microseconds") -> str:
 
 
 def csv_chunks(rows: Iterable[tuple], *, excel: bool = False) -> Iterator[tuple[str, int]]:
-    """(text, row count) chunks of CSV from rows of `_csv_fields()`, header first."""
+    """(text, row count) chunks of CSV from rows of `csv_fields()`, header first."""
     buffer = io.StringIO()
     # LF line ends, as PostgreSQL's COPY writes them, so both paths give the same file.
     writer = csv.writer(buffer, lineterminator="\n")

@@ -15,10 +15,10 @@ from django.urls import reverse
 from annotations.exports.export import (
     CSV_COLUMNS,
     ExportFilters,
-    _csv_fields,
     annotation_rows,
     copy_csv_chunks,
     csv_chunks,
+    csv_fields,
     export_chunks,
 )
 from annotations.models import Annotation, Category, LineageEvent
@@ -520,8 +520,8 @@ def test_copy_writes_the_same_csv_as_python(rita, raw):
     for note, slug in zip(notes, slugs, strict=True):
         tag_text(snapshot, "We never sell your data.", rita, slug, note=note)
     filters = ExportFilters()
-    python = "".join(text for text, _ in csv_chunks(annotation_rows(filters, _csv_fields(raw))))
-    rows = filters.queryset().values_list(*_csv_fields(raw))
+    python = "".join(text for text, _ in csv_chunks(annotation_rows(filters, csv_fields(raw))))
+    rows = filters.queryset().values_list(*csv_fields(raw))
     database = "".join(text for text, _ in copy_csv_chunks(rows))
     assert list(csv.reader(io.StringIO(database))) == list(csv.reader(io.StringIO(python)))
 

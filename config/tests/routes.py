@@ -64,6 +64,14 @@ SAMPLE_KWARGS: dict[str, Callable[[SiteData], dict[str, object]]] = {
     "campaign_capture_done": lambda d: {"slug": d.campaign, "snapshot_id": d.capture_id},
     "review_undo": lambda d: {"pk": d.tag},
     "export_annotations": lambda d: {"fmt": "jsonl"},
+    "company_feed": lambda d: {"slug": d.company},
+    # Nobody in the role table owns a token with this id: revoking says so.
+    "api_token_revoke": lambda d: {"pk": d.tag},
+    "api:company": lambda d: {"slug": d.company},
+    "api:company_captures": lambda d: {"slug": d.company},
+    "api:policy": lambda d: {"slug": d.company},
+    "api:capture": lambda d: {"slug": d.company, "capture": d.capture},
+    "api:comparison": lambda d: {"slug": d.company, "old": d.older_capture, "new": d.capture},
     # django.contrib.auth's reset link, with a token that is (rightly) refused.
 }
 

@@ -13,7 +13,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("policies", "annotations", "config")
+APPS = ("policies", "annotations", "api", "config")
 MAX_FUNCTION_LINES = 60
 # Functions allowed to be longer (none today); name them here with the reason if ever needed.
 KNOWN_LONG: set[str] = set()

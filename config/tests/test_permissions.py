@@ -43,6 +43,30 @@ ROLE_TABLE: dict[tuple[str, str], tuple[Cell, ...]] = {
     ("compare_form", "GET"):            (400,     400,     400,     400,     400,     400),
     ("taxonomy_css", "GET"):            (200,     200,     200,     200,     200,     200),
     ("search", "GET"):                  (200,     200,     200,     200,     200,     200),
+    # Change feeds (Atom): public, like the pages they summarise.
+    ("company_feed", "GET"):            (200,     200,     200,     200,     200,     200),
+    ("changes_feed", "GET"):            (200,     200,     200,     200,     200,     200),
+    # The JSON API reads as the site does; a signed-in session counts as its user. Tags need
+    # the export's roles: anonymous callers get 401 (send a token), others without it 403.
+    ("api:api-root", "GET"):            (404,     404,     404,     404,     404,     404),
+    ("api:openapi-json", "GET"):        (200,     200,     200,     200,     200,     200),
+    ("api:openapi-view", "GET"):        (200,     200,     200,     200,     200,     200),
+    ("api:companies", "GET"):           (200,     200,     200,     200,     200,     200),
+    ("api:company", "GET"):             (200,     200,     200,     200,     200,     200),
+    ("api:company_captures", "GET"):    (200,     200,     200,     200,     200,     200),
+    ("api:policy", "GET"):              (200,     200,     200,     200,     200,     200),
+    ("api:capture", "GET"):             (200,     200,     200,     200,     200,     200),
+    ("api:comparison", "GET"):          (200,     200,     200,     200,     200,     200),
+    ("api:tags", "GET"):                (401,     403,     200,     200,     403,     200),
+    # Search without `q` names the missing parameter.
+    ("api:search", "GET"):              (400,     400,     400,     400,     400,     400),
+    # The account page: everyone signed in; making API tokens: Researchers and Curators;
+    # revoking: one's own tokens (none here, so the page says so).
+    ("account", "GET"):                 (LOGIN,   200,     200,     200,     200,     200),
+    ("api_token_create", "GET"):        (405,     405,     405,     405,     405,     405),
+    ("api_token_create", "POST"):       (LOGIN,   403,     201,     201,     403,     201),
+    ("api_token_revoke", "GET"):        (405,     405,     405,     405,     405,     405),
+    ("api_token_revoke", "POST"):       (LOGIN,   MOVED,   MOVED,   MOVED,   MOVED,   MOVED),
     # Tagging and review: Reviewers and Curators (an empty form is a 400 once allowed).
     ("tag_create", "GET"):              (405,     405,     405,     405,     405,     405),
     ("tag_create", "POST"):             (LOGIN,   400,     400,     403,     403,     400),

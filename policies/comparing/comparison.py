@@ -259,3 +259,19 @@ def display_rows(diff: SectionDiff) -> list[DisplayRow]:
         )
         for i, row in enumerate(diff.rows)
     ]
+
+
+def compare_pairs(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], SectionDiff]:
+    """The comparison of each (old text id, new text id) pair: one query for those already
+    stored, `compare_texts` for the rest."""
+    if not pairs:
+        return {}
+    stored = TextComparison.objects.filter(
+        old_text_id__in={a for a, _ in pairs},
+        new_text_id__in={b for _, b in pairs},
+        engine_version=ENGINE_VERSION,
+    ).values_list("old_text_id", "new_text_id", "result")
+    found = {(a, b): _from_json(result) for a, b, result in stored if (a, b) in pairs}
+    for a, b in pairs - found.keys():
+        found[a, b] = compare_texts(PolicyText(pk=a), PolicyText(pk=b))
+    return found

@@ -1,0 +1,160 @@
+"""The shapes of the API's answers, as the OpenAPI schema publishes them."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import date, datetime
+from typing import Any, get_type_hints
+
+from ninja import Schema
+from pydantic import create_model
+
+from annotations.exports.export import CSV_COLUMNS
+from policies.comparing.diffing import AlignedRow, SectionDiff
+
+
+class Problem(Schema):
+    """Every error: what went wrong, and the parameter at fault when there is one."""
+
+    message: str
+    parameter: str | None = None
+
+
+class PolicyNotFound(Problem):
+    """No capture in force: `first_capture` is the company's first capture date, if any."""
+
+    first_capture: date | None = None
+
+
+class Company(Schema):
+    slug: str
+    name: str
+    domains: list[str]
+    capture_count: int
+    first_capture: datetime | None
+    last_capture: datetime | None
+    url: str
+    captures_url: str
+    html_url: str
+
+
+class Capture(Schema):
+    company: str
+    date: date
+    timestamp: str
+    captured_at: datetime
+    archive_url: str
+    domain: str
+    page_title: str
+    words: int
+    previous_timestamp: str | None
+    words_added: int | None
+    words_removed: int | None
+    unchanged: bool
+    url: str
+    html_url: str
+    comparison_url: str | None
+
+
+class Section(Schema):
+    position: int
+    heading: str
+    level: int
+    anchor: str
+    markdown: str
+    text: str
+    words: int
+    html: str | None
+
+
+class CaptureWithSections(Capture):
+    sections: list[Section]
+
+
+class Policy(CaptureWithSections):
+    at: date
+
+
+class Part(Schema):
+    op: str
+    text: str
+
+
+def _fields(cls: type, *, without: tuple[str, ...]) -> dict[str, Any]:
+    """A dataclass's fields as pydantic fields (the diff's own definitions, not a copy)."""
+    hints = get_type_hints(cls)
+    return {f.name: (hints[f.name], ...) for f in fields(cls) if f.name not in without}
+
+
+# A comparison: the diff's rows and summary as `diffing` defines them; parts as {op, text}.
+Row = create_model(
+    "Row",
+    __base__=Schema,
+    old_parts=(list[Part], ...),
+    new_parts=(list[Part], ...),
+    **_fields(AlignedRow, without=("old_parts", "new_parts")),
+)
+Comparison = create_model(
+    "Comparison",
+    __base__=Schema,
+    old=(Capture, ...),
+    new=(Capture, ...),
+    rows=(list[Row], ...),  # type: ignore[valid-type]
+    **_fields(SectionDiff, without=("rows",)),
+)
+
+
+# A tag: the export's CSV columns, in their order (one field list, `CSV_COLUMNS`).
+_TAG_TYPES: dict[str, Any] = {
+    "annotation_id": int,
+    "start": int,
+    "end": int,
+    "attributes": dict[str, Any],
+}
+Tag = create_model(
+    "Tag", __base__=Schema, **{name: (_TAG_TYPES.get(name, str), ...) for name in CSV_COLUMNS}
+)
+
+
+class Hit(Schema):
+    heading: str
+    snippet_html: str
+    captures: int
+    first_captured: datetime
+    last_captured: datetime
+    rank: float
+    html_url: str
+    first_html_url: str
+
+
+class CompanyHits(Schema):
+    company: str
+    name: str
+    html_url: str
+    hits: list[Hit]
+
+
+class SearchResults(Schema):
+    query: str
+    message: str
+    full_text: bool
+    truncated: bool
+    companies: list[CompanyHits]
+
+
+class CompanyPage(Schema):
+    items: list[Company]
+    next_cursor: str | None
+    next: str | None
+
+
+class CapturePage(Schema):
+    items: list[Capture]
+    next_cursor: str | None
+    next: str | None
+
+
+class TagPage(Schema):
+    items: list[Tag]  # type: ignore[valid-type]
+    next_cursor: str | None
+    next: str | None
