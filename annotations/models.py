@@ -47,6 +47,13 @@ class Category(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def chip_colour(self) -> str:
+        """Background for the category's chip: its colour, dark enough for white text."""
+        from annotations.taxonomy import chip_colour
+
+        return chip_colour(self.colour)
+
 
 class Attribute(models.Model):
     slug = models.SlugField(max_length=80, unique=True)

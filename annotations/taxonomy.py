@@ -156,3 +156,22 @@ def install_taxonomy(spec: TaxonomySpec, category_model, attribute_model, value_
                 value_model.objects.update_or_create(
                     attribute=attribute, value=value, defaults={"order": value_order}
                 )
+
+
+def _luminance(hex_colour: str) -> float:
+    """WCAG relative luminance of a #rrggbb colour."""
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def chip_colour(hex_colour: str, minimum: float = 4.5) -> str:
+    """The category's colour, darkened just enough for white text on it to meet WCAG AA
+    (contrast >= 4.5:1), so a light category colour still gives a readable chip."""
+    red, green, blue = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    for step in range(101):
+        factor = 1 - step / 100
+        colour = f"#{round(red * factor):02x}{round(green * factor):02x}{round(blue * factor):02x}"
+        if 1.05 / (_luminance(colour) + 0.05) >= minimum:
+            return colour
+    return "#000000"

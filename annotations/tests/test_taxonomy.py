@@ -130,3 +130,18 @@ def test_missing_taxonomy_file_is_a_clear_error(tmp_path):
     out = io.StringIO()
     with pytest.raises(CommandError, match="cannot be read"):
         call_command("load_taxonomy", str(tmp_path / "nope.yaml"), stdout=out)
+
+
+def test_chip_colours_are_dark_enough_for_white_text():
+    from annotations.taxonomy import _luminance, chip_colour
+
+    def contrast(colour: str) -> float:
+        return 1.05 / (_luminance(colour) + 0.05)
+
+    # A green whose contrast with white is 3.3:1 is darkened to at least 4.5:1 ...
+    assert contrast("#16a34a") < 4.5
+    assert contrast(chip_colour("#16a34a")) >= 4.5
+    # ... just enough (one step lighter would fail), and a dark blue is kept as it is.
+    assert chip_colour("#1d4e89") == "#1d4e89"
+    # White itself becomes dark enough too.
+    assert contrast(chip_colour("#ffffff")) >= 4.5

@@ -22,6 +22,7 @@ from django.contrib.auth.models import Group
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
+from annotations.campaigns.campaigns import CampaignSpec, create_campaign
 from annotations.tests.factories import make_user, tag_text
 from policies.importing.importer import import_paths
 from policies.models import Snapshot
@@ -52,6 +53,7 @@ ROLES = {
 }
 # The header links each role must find, and the page each leads to (its <h1>).
 HEADER_LINKS = {
+    "Campaigns": (("reviewer", "curator", "admin"), re.compile(r"campaigns", re.I)),
     "Review": (("reviewer", "curator", "admin"), re.compile(r"Review", re.I)),
     "Export": (("curator", "researcher", "admin"), re.compile(r"Export", re.I)),
     "Imports": (("importer", "admin"), re.compile(r"Import", re.I)),
@@ -68,6 +70,17 @@ def _setup(sample_dir: Path, tmp_path: Path, role: str) -> None:
     tagger = make_user("tagger", REVIEWER)
     oldest = Snapshot.objects.filter(company__slug=COMPANY).order_by("captured_at").first()
     tag_text(oldest, "Psiphon", tagger, slug="first-party-collection-use")
+    # The opt-out link changed (http -> https) in the next capture: a proposal for review.
+    tag_text(oldest, "http://www.mopub.com/optout/", tagger, slug="user-choice-control")
+    create_campaign(
+        CampaignSpec(
+            slug="walk",
+            name="Walk study",
+            annotators=["tagger"],
+            companies=[COMPANY],
+            per_capture=1,
+        )
+    )
     if ROLES[role] is not None:
         groups, staff = ROLES[role]
         user = make_user(role, is_staff=staff, is_superuser=staff)
@@ -122,7 +135,8 @@ def _walk(walk: Walk) -> None:
     walk.arrived("search")
     nav = page.get_by_role("navigation", name="Account")
     for label, (roles, heading) in HEADER_LINKS.items():
-        link = nav.get_by_role("link", name=label)
+        # "Review 3 waiting", but not the account link "reviewer (Reviewer)".
+        link = nav.get_by_role("link", name=re.compile(rf"^{label}\b"))
         if walk.role not in roles:
             expect(link).to_have_count(0)
             continue
@@ -132,6 +146,12 @@ def _walk(walk: Walk) -> None:
         if label == "Imports":
             page.get_by_role("link", name="New import").click()
             walk.arrived("import-new")
+        if label == "Campaigns":
+            page.get_by_role("link", name="Walk study").click()
+            walk.arrived("campaign")
+            if walk.role in ("curator", "admin"):
+                page.locator("#agreement-link").click()
+                walk.arrived("agreement")
     if walk.role == "anonymous":
         nav.get_by_role("link", name="Sign in").click()
         expect(page.locator("#id_username")).to_be_visible()
