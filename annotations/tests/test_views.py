@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from annotations.models import Annotation
+from annotations.taxonomy import chip_colour
 from annotations.tests.factories import make_user, tag_text
 from annotations.tests.test_lineage import RETENTION, SHARING, V1, V2, V3
 from policies.permissions import CURATOR, IMPORTER, RESEARCHER, REVIEWER
@@ -194,7 +195,11 @@ def test_review_queue_query_count_is_flat(client, django_assert_num_queries, pro
 def test_taxonomy_css_gives_each_category_its_colour(client):
     response = client.get(reverse("taxonomy_css"))
     assert response["Content-Type"].startswith("text/css")
-    assert ".tag-data-retention { --tag: #ea580c; }" in response.content.decode()
+    # The chip's background is the colour darkened to WCAG AA contrast with white text.
+    chip = chip_colour("#ea580c")
+    assert chip != "#ea580c"
+    css = response.content.decode()
+    assert f".tag-data-retention {{ --tag: #ea580c; --tag-chip: {chip}; }}" in css
 
 
 @pytest.mark.parametrize("extra_captures", [0, 6])
