@@ -27,6 +27,7 @@ from annotations.campaigns.opp115 import (
 )
 from annotations.lineage.follow import context_around
 from annotations.models import Annotation, Assignment, AttributeValue, Campaign, Category
+from annotations.tagging.tags import whole_words
 from policies.models import Company, Domain, PolicyText, Section, Snapshot
 from policies.reading.text import TEXT_VERSION, count_words, wording_hash
 
@@ -171,28 +172,15 @@ def _annotators(ids: set[str]) -> dict[str, object]:
     return users
 
 
-def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
-    """Widen a span to whole words and trim outer spaces (tags never cut a word)."""
-    while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
-        start -= 1
-    while end < len(text) and text[end - 1].isalnum() and text[end].isalnum():
-        end += 1
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
 def _tag(practice: OppPractice, snapshot, sections, users, categories, values, campaign):
     section = sections[practice.segment_index]
     text = section.plain
     spans = [s for s in practice.spans if s.end > s.start] or [None]
     start = min(s.start for s in spans) if spans[0] else 0
     end = max(s.end for s in spans) if spans[0] else len(text)
-    start, end = _whole_words(text, start, end)
+    start, end = whole_words(text, start, end)
     if start >= end:
-        start, end = _whole_words(text, 0, len(text))
+        start, end = whole_words(text, 0, len(text))
     attributes = {}
     for name, value in practice.attributes.items():
         slug = attribute_slug(name)

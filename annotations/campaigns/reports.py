@@ -11,6 +11,16 @@ from annotations.models import Campaign, Category, GoldDecision
 
 # Landis and Koch's reading of kappa, drawn on the chart: moderate, substantial, almost perfect.
 GUIDES = (0.0, 0.4, 0.6, 0.8, 1.0)
+# The agreement CSV's and the `agreement` command's columns.
+AGREEMENT_COLUMNS = (
+    "category",
+    "unit",
+    "units",
+    "annotators",
+    "fleiss_kappa",
+    "krippendorff_alpha",
+    "percent_agreement",
+)
 
 
 def _figure(value: float | None) -> str:

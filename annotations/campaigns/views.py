@@ -29,7 +29,12 @@ from annotations.campaigns.campaigns import (
     next_capture,
     progress,
 )
-from annotations.campaigns.reports import adjudication_rows, agreement_record, kappa_chart
+from annotations.campaigns.reports import (
+    AGREEMENT_COLUMNS,
+    adjudication_rows,
+    agreement_record,
+    kappa_chart,
+)
 from annotations.models import Assignment, Campaign, Category
 from policies.filters import FilterError, parse_period
 from policies.models import Company
@@ -156,17 +161,6 @@ def capture_done(request: HttpRequest, slug: str, snapshot_id: int) -> HttpRespo
         return redirect("campaign_work", slug=campaign.slug)
     messages.success(request, "Marked done. Here is your next capture.")
     return redirect(following.get_absolute_url())
-
-
-AGREEMENT_COLUMNS = (
-    "category",
-    "unit",
-    "units",
-    "annotators",
-    "fleiss_kappa",
-    "krippendorff_alpha",
-    "percent_agreement",
-)
 
 
 def _unit_param(request: HttpRequest) -> str:

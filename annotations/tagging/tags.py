@@ -98,6 +98,20 @@ def _inside_word(text: str, at: int) -> bool:
     return 0 < at < len(text) and text[at - 1].isalnum() and text[at].isalnum()
 
 
+def whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """A span widened to whole words, outer spaces trimmed: what `validate_span` accepts
+    (the reader widens selections the same way in tagging.js)."""
+    while _inside_word(text, start):
+        start -= 1
+    while _inside_word(text, end):
+        end += 1
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
 def _word_at(text: str, at: int) -> str:
     """The whole word around offset `at` (letters and digits)."""
     first, last = at, at

@@ -8,8 +8,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from annotations.campaigns.adjudication import UNITS, agreement
-from annotations.campaigns.reports import agreement_record
-from annotations.campaigns.views import AGREEMENT_COLUMNS
+from annotations.campaigns.reports import AGREEMENT_COLUMNS, agreement_record
 from annotations.models import Campaign
 
 
