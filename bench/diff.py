@@ -218,6 +218,8 @@ def cases(quick: bool) -> list[Case]:
 
 
 def sections_of(markdown: str) -> list[tuple[str, str]]:
+    # Measure the derivation itself, not section_text's per-process cache of earlier runs.
+    section_text.cache_clear()
     if split_sections is not None:
         return [(part.heading, section_text(part.text)) for part in split_sections(markdown)]
     chunks = re.split(r"(?m)^(?=## )", markdown)
