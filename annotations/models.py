@@ -103,6 +103,9 @@ class Campaign(models.Model):
     instructions = models.TextField(blank=True, default="", help_text="Shown to annotators.")
     per_capture = models.PositiveSmallIntegerField(default=3)
     blind = models.BooleanField(default=True)
+    # Whether annotators see suggestions on the campaign's captures (never in a blind campaign
+    # unless turned on: they would show what others tagged, or what a model guesses).
+    suggestions = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     rule = models.CharField(
         max_length=10, choices=Rule.choices, default=Rule.MAJORITY, help_text="Gold by default"
@@ -242,6 +245,9 @@ class Annotation(models.Model):
     layer = models.CharField(max_length=10, choices=Layer.choices, default=Layer.ANNOTATOR)
     # For carried and proposed tags: how similar the clause is to the origin's (words, 0-100).
     similarity = models.FloatField(null=True, blank=True)
+    # A tag made by accepting a suggestion: where the suggestion came from (source, score, the
+    # tag whose wording it copied or the model version); exports carry it in `origin`.
+    suggestion = models.JSONField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     # Identity across databases: exports carry it (urn:uuid:...) and import_annotations keeps it,
     # so a tag and the copies that point to it survive a round trip under the same ids.
@@ -367,3 +373,73 @@ class AnnotationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} tag #{self.annotation_pk}"
+
+
+class IndexedText(models.Model):
+    """A policy text whose clauses are in the wording index (`ClauseWording`), and the index
+    version it was built with (a new version re-indexes)."""
+
+    text = models.OneToOneField(
+        "policies.PolicyText", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    version = models.PositiveSmallIntegerField()
+    indexed_at = models.DateTimeField(auto_now=True)
+
+
+class ClauseWording(models.Model):
+    """The wording index: one clause of one section, by the hash of its normalised text, so
+    every policy sharing a sentence is one indexed lookup away (template policies, boilerplate,
+    and the same-wording suggestions)."""
+
+    section = models.ForeignKey("policies.Section", on_delete=models.CASCADE, related_name="+")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    wording = models.BigIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["wording", "section"], name="clause_wording_idx"),
+            models.Index(fields=["section", "start"], name="clause_wording_section_idx"),
+        ]
+
+
+class TaggedWording(models.Model):
+    """A tag's clause as suggestions see it: the wording it was made on (None when the tag
+    covers no whole clause of at least a few words), its text and the MinHash bands that find
+    near-identical clauses. One row per tag; kept up to date from the tags' ids."""
+
+    tag = models.OneToOneField(Annotation, on_delete=models.CASCADE, related_name="+")
+    wording = models.BigIntegerField(null=True, db_index=True)
+    text = models.TextField(blank=True, default="")
+
+
+class TaggedBand(models.Model):
+    """One MinHash LSH band of a tagged clause: clauses sharing a band are near-duplicate
+    candidates, checked by their exact similarity."""
+
+    tagged = models.ForeignKey(TaggedWording, on_delete=models.CASCADE, related_name="bands")
+    band = models.BigIntegerField(db_index=True)
+
+
+class SuggestionRejection(models.Model):
+    """A reviewer's "no" to a suggested category on a clause: the suggestion is not shown
+    again on that clause, and the category model trains on it as a negative example."""
+
+    section = models.ForeignKey("policies.Section", on_delete=models.CASCADE, related_name="+")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    quote = models.TextField()
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=10)
+    score = models.FloatField()
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rejected_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["section", "start", "end", "category"], name="suggestion_rejected_once"
+            )
+        ]
