@@ -385,6 +385,9 @@ class IndexedText(models.Model):
     version = models.PositiveSmallIntegerField()
     indexed_at = models.DateTimeField(auto_now=True)
 
+    def __str__(self) -> str:
+        return f"text {self.text_id} indexed (v{self.version})"
+
 
 class ClauseWording(models.Model):
     """The wording index: one clause of one section, by the hash of its normalised text, so
@@ -402,6 +405,9 @@ class ClauseWording(models.Model):
             models.Index(fields=["section", "start"], name="clause_wording_section_idx"),
         ]
 
+    def __str__(self) -> str:
+        return f"clause {self.start}-{self.end} of section {self.section_id}"
+
 
 class TaggedWording(models.Model):
     """A tag's clause as suggestions see it: the wording it was made on (None when the tag
@@ -412,6 +418,9 @@ class TaggedWording(models.Model):
     wording = models.BigIntegerField(null=True, db_index=True)
     text = models.TextField(blank=True, default="")
 
+    def __str__(self) -> str:
+        return f"wording of tag {self.tag_id}"
+
 
 class TaggedBand(models.Model):
     """One MinHash LSH band of a tagged clause: clauses sharing a band are near-duplicate
@@ -419,6 +428,9 @@ class TaggedBand(models.Model):
 
     tagged = models.ForeignKey(TaggedWording, on_delete=models.CASCADE, related_name="bands")
     band = models.BigIntegerField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"band {self.band}"
 
 
 class SuggestionRejection(models.Model):
@@ -443,3 +455,6 @@ class SuggestionRejection(models.Model):
                 fields=["section", "start", "end", "category"], name="suggestion_rejected_once"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.category} rejected on {self.quote[:40]!r}"

@@ -21,7 +21,7 @@ from annotations.campaigns.agreement import AgreementRow, Unit, category_agreeme
 from annotations.models import Annotation, Assignment, Campaign, Category, GoldDecision
 from annotations.tagging.tags import TagRequest, create_tag, delete_tag
 from policies.models import Section, Snapshot
-from policies.reading.clauses import split_clauses
+from policies.reading.clauses import section_clauses
 
 UNITS = ("section", "clause")
 
@@ -117,10 +117,7 @@ def campaign_units(
 def _unit_spans(section: Section, unit: str) -> list[tuple[str, tuple[int, int]]]:
     if unit == "section":
         return [("", (0, len(section.plain)))]
-    spans, base = [], 0
-    for line in section.plain.split("\n"):
-        spans.extend((base + a, base + b) for a, b in split_clauses(line))
-        base += len(line) + 1
+    spans = section_clauses(section.plain)
     return [(f"#{n}", span) for n, span in enumerate(spans, start=1)]
 
 

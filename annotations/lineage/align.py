@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from rapidfuzz.distance import Indel
 
 from policies.comparing.diffing import diff_sections
-from policies.reading.clauses import split_clauses
+from policies.reading.clauses import section_clauses
 
 __all__ = [
     "Alignment",
@@ -77,15 +77,6 @@ _ENDS_SENTENCE = re.compile(r"[.!?…:;][\"'”’)\]]*$")
 def normalise(text: str) -> str:
     """Whitespace-insensitive form of a clause: what "the same text" means for carrying a tag."""
     return _SPACE.sub(" ", text).strip()
-
-
-def section_clauses(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each clause of a section's reader text (blocks are its lines)."""
-    spans, base = [], 0
-    for line in text.split("\n"):
-        spans.extend((base + a, base + b) for a, b in split_clauses(line))
-        base += len(line) + 1
-    return spans
 
 
 @dataclass

@@ -6,78 +6,157 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('annotations', '0008_gold_layer_unique'),
-        ('policies', '0009_text_version'),
+        ("annotations", "0008_gold_layer_unique"),
+        ("policies", "0009_text_version"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IndexedText',
+            name="IndexedText",
             fields=[
-                ('text', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='policies.policytext')),
-                ('version', models.PositiveSmallIntegerField()),
-                ('indexed_at', models.DateTimeField(auto_now=True)),
+                (
+                    "text",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="policies.policytext",
+                    ),
+                ),
+                ("version", models.PositiveSmallIntegerField()),
+                ("indexed_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.AddField(
-            model_name='annotation',
-            name='suggestion',
+            model_name="annotation",
+            name="suggestion",
             field=models.JSONField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='suggestions',
+            model_name="campaign",
+            name="suggestions",
             field=models.BooleanField(default=False),
         ),
         migrations.CreateModel(
-            name='TaggedWording',
+            name="TaggedWording",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('wording', models.BigIntegerField(db_index=True, null=True)),
-                ('text', models.TextField(blank=True, default='')),
-                ('tag', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='annotations.annotation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("wording", models.BigIntegerField(db_index=True, null=True)),
+                ("text", models.TextField(blank=True, default="")),
+                (
+                    "tag",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="annotations.annotation",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='TaggedBand',
+            name="TaggedBand",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('band', models.BigIntegerField(db_index=True)),
-                ('tagged', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='bands', to='annotations.taggedwording')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("band", models.BigIntegerField(db_index=True)),
+                (
+                    "tagged",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="bands",
+                        to="annotations.taggedwording",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ClauseWording',
+            name="ClauseWording",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.PositiveIntegerField()),
-                ('end', models.PositiveIntegerField()),
-                ('wording', models.BigIntegerField()),
-                ('section', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='policies.section')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start", models.PositiveIntegerField()),
+                ("end", models.PositiveIntegerField()),
+                ("wording", models.BigIntegerField()),
+                (
+                    "section",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="policies.section",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['wording', 'section'], name='clause_wording_idx'), models.Index(fields=['section', 'start'], name='clause_wording_section_idx')],
+                "indexes": [
+                    models.Index(fields=["wording", "section"], name="clause_wording_idx"),
+                    models.Index(fields=["section", "start"], name="clause_wording_section_idx"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SuggestionRejection',
+            name="SuggestionRejection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.PositiveIntegerField()),
-                ('end', models.PositiveIntegerField()),
-                ('quote', models.TextField()),
-                ('source', models.CharField(max_length=10)),
-                ('score', models.FloatField()),
-                ('rejected_at', models.DateTimeField(auto_now_add=True)),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='annotations.category')),
-                ('rejected_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('section', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='policies.section')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start", models.PositiveIntegerField()),
+                ("end", models.PositiveIntegerField()),
+                ("quote", models.TextField()),
+                ("source", models.CharField(max_length=10)),
+                ("score", models.FloatField()),
+                ("rejected_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="annotations.category",
+                    ),
+                ),
+                (
+                    "rejected_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "section",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="policies.section",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('section', 'start', 'end', 'category'), name='suggestion_rejected_once')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("section", "start", "end", "category"),
+                        name="suggestion_rejected_once",
+                    )
+                ],
             },
         ),
     ]
