@@ -159,6 +159,13 @@ class Assignment(models.Model):
 HIDDEN_STATUSES = ("dismissed", "merged")
 
 
+def public_tags(prefix: str = "") -> Q:
+    """Tags anyone may see (of a relation through `prefix`, e.g. "tag__"): all but the annotator
+    layers of running campaigns."""
+    running = Campaign.objects.filter(status=Campaign.Status.RUNNING).values("pk")
+    return ~Q(**{f"{prefix}campaign_id__in": running, f"{prefix}layer": Annotation.Layer.ANNOTATOR})
+
+
 class AnnotationQuerySet(models.QuerySet):
     def shown(self) -> AnnotationQuerySet:
         """Tags a reader sees: not dismissed, and not a copy merged into the same tag."""
@@ -177,10 +184,8 @@ class AnnotationQuerySet(models.QuerySet):
         """
         if can_curate(user):
             return self
-        running = Campaign.objects.filter(status=Campaign.Status.RUNNING).values("pk")
-        hidden = Q(campaign_id__in=running, layer=Annotation.Layer.ANNOTATOR)
         if not getattr(user, "is_authenticated", False):
-            return self.exclude(hidden)
+            return self.filter(public_tags())
         team = Campaign.objects.filter(
             status=Campaign.Status.RUNNING, annotators=user, blind=False
         ).values("pk")
@@ -188,7 +193,7 @@ class AnnotationQuerySet(models.QuerySet):
         finished = Q(campaign_id__in=done.values("campaign_id")) & Q(
             snapshot_id__in=done.values("snapshot_id")
         )
-        return self.filter(~hidden | Q(annotator=user) | Q(campaign_id__in=team) | finished)
+        return self.filter(public_tags() | Q(annotator=user) | Q(campaign_id__in=team) | finished)
 
     def pending_review(self) -> AnnotationQuerySet:
         """Proposed copies waiting for a reviewer to confirm or dismiss them."""

@@ -31,5 +31,6 @@ urlpatterns = [
     path("", include("api.urls")),
     path("", include("annotations.urls")),
     path("", include("annotations.campaigns.urls")),
+    path("", include("annotations.suggesting.urls")),
     path("", include("policies.urls")),
 ]

@@ -29,12 +29,14 @@ from policies.models import Company, Section, Snapshot
 
 @dataclass(frozen=True)
 class SectionView:
-    """One section as the reader shows it: its HTML (with any overlay marks) and the notes
-    listed under it (for example, its tags)."""
+    """One section as the reader shows it: its HTML (with any overlay marks), the notes listed
+    under it (for example, its tags) and what the overlay offers to add."""
 
     section: Section
     html: str
     tags: list = field(default_factory=list)
+    # What the overlay offers to add (for example, suggested categories for its clauses).
+    suggestions: list = field(default_factory=list)
 
 
 class Overlay:

@@ -36,6 +36,7 @@ class CampaignSpec:
     snapshot_ids: list[int] = field(default_factory=list)  # listed captures, besides companies
     per_capture: int = 3
     blind: bool = True
+    suggestions: bool = False  # annotators see suggestions (never by default when blind)
     categories: list[str] = field(default_factory=list)  # slugs; empty: the whole taxonomy
     description: str = ""
     instructions: str = ""
@@ -119,6 +120,7 @@ def create_campaign(spec: CampaignSpec, created_by=None) -> Campaign:
             instructions=spec.instructions,
             per_capture=spec.per_capture,
             blind=spec.blind,
+            suggestions=spec.suggestions,
             created_by=created_by,
         )
         campaign.annotators.set(users)

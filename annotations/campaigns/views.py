@@ -58,6 +58,12 @@ class CampaignForm(forms.Form):
     captured_to = forms.CharField(required=False, label="Captured to (inclusive)")
     per_capture = forms.IntegerField(min_value=1, max_value=20, initial=3)
     blind = forms.BooleanField(required=False, initial=True)
+    suggestions = forms.BooleanField(
+        required=False,
+        label="Show suggestions to annotators",
+        help_text="Categories suggested from other policies' tags and the category model. Off by "
+        "default in a blind campaign: they show what others tagged.",
+    )
     categories = forms.ModelMultipleChoiceField(
         queryset=Category.objects.all(),
         widget=forms.CheckboxSelectMultiple,
@@ -89,6 +95,7 @@ class CampaignForm(forms.Form):
             captured_before=end,
             per_capture=data["per_capture"],
             blind=data["blind"],
+            suggestions=data["suggestions"],
             categories=[c.slug for c in data["categories"]],
         )
 

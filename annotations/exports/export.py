@@ -49,6 +49,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce, Concat
 
 from annotations.lineage import follow as lineage
@@ -160,6 +161,7 @@ def csv_fields(raw: bool) -> tuple:
         text("annotator__username"),
         "status",
         Case(
+            When(suggestion__has_key="source", then=_SUGGESTION_ORIGIN),
             When(origin__isnull=True, then=Value("original")),
             default=Concat(Value("carried from "), Cast("origin_id", CharField())),
             output_field=CharField(),
@@ -170,6 +172,34 @@ def csv_fields(raw: bool) -> tuple:
         "layer",
     )
 
+
+# A tag made by accepting a suggestion: where it came from, as `suggestions.origin_label`
+# words it ("suggestion: same wording (1.0) as tag urn:uuid:… at a.example 2016-04-02").
+_SUGGESTION_ORIGIN = Concat(
+    Value("suggestion: "),
+    Case(
+        When(suggestion__source="wording", then=Value("same wording")),
+        When(suggestion__source="near", then=Value("near-identical wording")),
+        default=Value("category model"),
+        output_field=CharField(),
+    ),
+    Case(
+        When(
+            suggestion__has_key="tag",
+            then=Concat(
+                Value(" ("), KT("suggestion__score"), Value(") as tag urn:uuid:"),
+                KT("suggestion__tag"), Value(" at "), KT("suggestion__company"), Value(" "),
+                KT("suggestion__captured"), output_field=CharField(),
+            ),
+        ),
+        default=Concat(
+            Value(" v"), KT("suggestion__model_version"), Value(" ("), KT("suggestion__score"),
+            Value(")"), output_field=CharField(),
+        ),
+        output_field=CharField(),
+    ),
+    output_field=CharField(),
+)  # fmt: skip
 
 _JSON_FIELDS = (
     "uuid",
@@ -196,6 +226,7 @@ _JSON_FIELDS = (
     "updated_at",
     "campaign__slug",
     "layer",
+    "suggestion",
 )
 LAYERS = ("gold", "annotators", "all")
 
@@ -472,7 +503,7 @@ def web_annotation(row: tuple) -> dict:
     """A row of `_JSON_FIELDS` as a W3C Web Annotation (without `@context`)."""
     (tag_uuid, company, domain, captured, archive_url, position, anchor, heading, quote) = row[:9]
     (prefix, suffix, start, end, category, attributes, note, annotator, status) = row[9:18]
-    (kind, origin_uuid, created, updated, campaign, layer) = row[18:]
+    (kind, origin_uuid, created, updated, campaign, layer, suggestion) = row[18:]
     body: list[dict] = [
         {"type": "SpecificResource", "purpose": "classifying", "source": CATEGORY_IRI + category}
     ]
@@ -508,6 +539,8 @@ def web_annotation(row: tuple) -> dict:
         "pal:campaign": campaign,
         "pal:layer": layer,
     }
+    if suggestion:
+        annotation["pal:suggestion"] = suggestion
     if annotator:
         annotation["creator"] = {"type": "Person", "nickname": annotator}
     return annotation
@@ -564,6 +597,7 @@ class TagLine:
     origin: UUID | None
     created: datetime
     modified: datetime
+    suggestion: dict | None = None  # the accepted suggestion that made the tag
 
 
 @dataclass
@@ -596,6 +630,14 @@ def _moment(value: object, what: str) -> datetime:
     if moment.tzinfo is None:
         raise LineError(f"{what} has no time zone: {value!r}")
     return moment
+
+
+def _suggestion_record(value: object) -> dict | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("source"), str):
+        raise LineError('pal:suggestion must be an object with a "source"')
+    return value
 
 
 def parse_line(text: str) -> TagLine:
@@ -634,6 +676,7 @@ def parse_line(text: str) -> TagLine:
             origin=_urn(data["pal:origin"], "pal:origin") if data.get("pal:origin") else None,
             created=_moment(data["created"], "created"),
             modified=_moment(data.get("modified") or data["created"], "modified"),
+            suggestion=_suggestion_record(data.get("pal:suggestion")),
         )
     except (KeyError, IndexError, TypeError, AttributeError) as exc:
         raise LineError(f"missing or malformed field {exc}") from exc
@@ -731,6 +774,7 @@ def _import_original(line: TagLine, resolve: _Resolver, report: ImportReport, wa
         resolve.category(line),
         line.attributes,
         line.note,
+        suggestion=line.suggestion,
     )
     tag, created = create_tag(request, resolve.user(line, warn))
     if not created:

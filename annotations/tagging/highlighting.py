@@ -24,7 +24,7 @@ class Highlight:
     end: int
     slug: str
     label: str  # what a screen reader hears before the text, e.g. "Data Retention, carried from…"
-    kind: str  # original / carried / proposed
+    kind: str  # original / carried / proposed, or "suggested" (a ghost: not a tag)
 
 
 def highlight(section_html: str, highlights: list[Highlight]) -> str:
@@ -59,7 +59,10 @@ def highlight(section_html: str, highlights: list[Highlight]) -> str:
                     else ""
                 )
                 inner = (
-                    f'<mark class="tag tag-{h.slug} tag-{h.kind}" data-annotation="{h.pk}" '
+                    f'<mark class="suggested tag-{h.slug}" data-suggested="{h.slug}">'
+                    f"{label}{inner}</mark>"
+                    if h.kind == "suggested"
+                    else f'<mark class="tag tag-{h.slug} tag-{h.kind}" data-annotation="{h.pk}" '
                     f'data-category="{h.slug}">{label}{inner}</mark>'
                 )
             out.append(inner)

@@ -13,6 +13,7 @@ from django.urls import reverse
 from annotations.campaigns.campaigns import campaign_work, own_work_only
 from annotations.lineage.timeline import practice_timeline
 from annotations.models import Annotation, Category
+from annotations.suggesting.suggestions import ACCEPT_ALL_MINIMUM, Suggestion, suggestions_for
 from annotations.tagging.highlighting import Highlight, highlight
 from policies.extensions import Overlay, SectionView
 from policies.models import Company, Section, Snapshot
@@ -77,15 +78,26 @@ def sections_with_tags(snapshot: Snapshot, sections: list[Section], user) -> lis
     """Each section with the tags `user` may see highlighted; one query for all of them."""
     by_section: dict[int, list[Annotation]] = defaultdict(list)
     tags = Annotation.objects.for_reader().filter(snapshot=snapshot).visible_to(user)
-    for tag in own_work_only(tags, user, snapshot.pk):
+    tags = list(own_work_only(tags, user, snapshot.pk))
+    for tag in tags:
         by_section[tag.section_id].append(tag)
+    suggested = suggestions_for(snapshot, sections, user, tags)
     views, origin_urls = [], {}
     for section in sections:
         tags = by_section.get(section.pk, [])
+        offered = suggested.get(section.pk, [])
         marks = [Highlight(t.pk, t.start, t.end, t.category.slug, _label(t), t.kind) for t in tags]
+        marks += [_ghost(n, s) for n, s in enumerate(offered, start=1)]
         listed = [_tag_view(t, origin_urls) for t in tags]
-        views.append(SectionView(section, highlight(section.html, marks), listed))
+        views.append(SectionView(section, highlight(section.html, marks), listed, offered))
     return views
+
+
+def _ghost(n: int, s: Suggestion) -> Highlight:
+    """A suggestion's ghost highlight (negative ids: never a tag's)."""
+    label = f"suggested: {s.category.name}, {s.provenance}"
+    ghost_id = -(s.section_id * 1000 + n)
+    return Highlight(ghost_id, s.start, s.end, s.category.slug, label, "suggested")
 
 
 @dataclass(frozen=True)
@@ -164,6 +176,7 @@ class TagOverlay(Overlay):
         return {
             **tagging_context(request.user, company),
             "campaign_work": campaign_work(request.user, snapshot.pk),
+            "accept_all_minimum": ACCEPT_ALL_MINIMUM,
         }
 
     def history_context(self, company: Company, snapshots: list[Snapshot], user) -> dict:

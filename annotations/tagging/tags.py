@@ -15,6 +15,7 @@ from django.utils import timezone
 from annotations.campaigns.campaigns import campaign_for
 from annotations.lineage import follow as lineage
 from annotations.models import Annotation, AnnotationEvent, Campaign, Category
+from annotations.suggesting.index import index_new_tags
 from policies.models import Section, Snapshot
 from policies.permissions import can_change_tag
 
@@ -49,6 +50,8 @@ class TagRequest:
     # in which their author annotates the capture, if any.
     layer: str = Annotation.Layer.ANNOTATOR
     campaign: Campaign | None = None
+    # A tag made by accepting a suggestion: where the suggestion came from.
+    suggestion: dict | None = None
 
 
 def snapshot_state(annotation: Annotation) -> dict:
@@ -148,9 +151,12 @@ def create_tag(request: TagRequest, user) -> tuple[Annotation, bool]:
                 annotator=user,
                 layer=request.layer,
                 campaign=request.campaign or campaign_for(user, request.snapshot.pk),
+                suggestion=request.suggestion,
             )
             _audit("create", annotation.pk, user, after=snapshot_state(annotation))
             lineage.follow([annotation])
+            # Suggested elsewhere from now on (with any copies lineage proposed for review).
+            index_new_tags()
     except IntegrityError:
         existing = (
             Annotation.objects.shown()

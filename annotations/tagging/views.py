@@ -72,7 +72,7 @@ def message_response(request: HttpRequest, text: str, status: int) -> HttpRespon
     return response
 
 
-def _section_response(request: HttpRequest, snapshot: Snapshot, section: Section, anchor: str):
+def section_response(request: HttpRequest, snapshot: Snapshot, section: Section, anchor: str):
     if not request.htmx:
         return redirect(f"{snapshot.get_absolute_url()}#{anchor}")
     sections = [s for s in rendered_sections(snapshot.text) if s.pk == section.pk]
@@ -111,7 +111,7 @@ def tag_create(request: HttpRequest) -> HttpResponse:
         )
     except TaggingError as exc:
         return refused_response(request, exc, "Not tagged")
-    return _section_response(request, snapshot, section, f"tag-{tag.pk}")
+    return section_response(request, snapshot, section, f"tag-{tag.pk}")
 
 
 def refused_response(request: HttpRequest, exc: Exception, what: str) -> HttpResponse:
@@ -184,7 +184,7 @@ def tag_edit(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except (Conflict, NotAllowed, TaggingError) as exc:
         return refused_response(request, exc, "Not changed")
-    return _section_response(request, tag.snapshot, tag.section, f"tag-{pk}")
+    return section_response(request, tag.snapshot, tag.section, f"tag-{pk}")
 
 
 def apply_versioned[T](
@@ -210,7 +210,7 @@ def tag_delete(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if refused:
         return refused
-    return _section_response(request, tag.snapshot, tag.section, tag.section.anchor)
+    return section_response(request, tag.snapshot, tag.section, tag.section.anchor)
 
 
 @require_GET

@@ -46,7 +46,16 @@ def site_data(db) -> SiteData:
         import_run=run.pk,
         campaign=campaign.slug,
         capture_id=newer.pk,
+        wording=index_texts_and_pick_a_wording(newer),
     )
+
+
+def index_texts_and_pick_a_wording(snapshot) -> int:
+    from annotations.models import ClauseWording
+    from annotations.suggesting.index import index_texts
+
+    index_texts([snapshot.text_id])
+    return ClauseWording.objects.filter(section__text_id=snapshot.text_id).first().wording
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ class SiteData:
     import_run: int
     campaign: str
     capture_id: int
+    wording: int  # the wording key of a sentence of the newer capture
 
 
 # Path parameters for each route that has some, from the sample rows.
@@ -63,6 +64,8 @@ SAMPLE_KWARGS: dict[str, Callable[[SiteData], dict[str, object]]] = {
     },
     "campaign_capture_done": lambda d: {"slug": d.campaign, "snapshot_id": d.capture_id},
     "review_undo": lambda d: {"pk": d.tag},
+    "shared_wording": lambda d: {"slug": d.company, "capture": d.capture},
+    "wording_detail": lambda d: {"key": d.wording},
     "export_annotations": lambda d: {"fmt": "jsonl"},
     "company_feed": lambda d: {"slug": d.company},
     # Nobody in the role table owns a token with this id: revoking says so.

@@ -94,6 +94,16 @@ ROLE_TABLE: dict[tuple[str, str], tuple[Cell, ...]] = {
     ("campaign_adjudicate", "POST"):    (LOGIN,   403,     400,     403,     403,     400),
     ("campaign_capture_done", "GET"):   (405,     405,     405,     405,     405,     405),
     ("campaign_capture_done", "POST"):  (LOGIN,   404,     404,     403,     403,     404),
+    # Suggestions: accepting and rejecting is tagging (an empty form names what is missing).
+    ("suggestion_accept", "GET"):       (405,     405,     405,     405,     405,     405),
+    ("suggestion_accept", "POST"):      (LOGIN,   400,     400,     403,     403,     400),
+    ("suggestion_reject", "GET"):       (405,     405,     405,     405,     405,     405),
+    ("suggestion_reject", "POST"):      (LOGIN,   400,     400,     403,     403,     400),
+    ("suggestion_accept_all", "GET"):   (405,     405,     405,     405,     405,     405),
+    ("suggestion_accept_all", "POST"):  (LOGIN,   400,     400,     403,     403,     400),
+    # Where a capture's wording also appears: public, like the capture.
+    ("shared_wording", "GET"):          (200,     200,     200,     200,     200,     200),
+    ("wording_detail", "GET"):          (200,     200,     200,     200,     200,     200),
     # Export: Researchers and Curators.
     ("export_page", "GET"):             (LOGIN,   403,     200,     200,     403,     200),
     # The picker's suggestions are an htmx fragment; a plain GET goes to the export page.

@@ -179,6 +179,18 @@
     }
   });
 
+  // The accept or reject control of the first suggestion on the keyboard's current sentence.
+  function suggestionControl(clause, selector) {
+    const start = Number(clause.dataset.start), end = Number(clause.dataset.end);
+    const items = clause.closest("section").querySelectorAll("[data-suggestion]");
+    for (const item of items) {
+      if (Number(item.dataset.start) < end && Number(item.dataset.end) > start) {
+        return item.querySelector(selector);
+      }
+    }
+    return null;
+  }
+
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(event.target.tagName);
@@ -204,6 +216,14 @@
       event.preventDefault();
     } else if (event.key === "Enter" && current) {
       openForClause(current);
+      event.preventDefault();
+    } else if (event.key === "A" && event.shiftKey) {
+      const all = document.querySelector("[data-accept-all]");
+      if (all) all.click();
+      event.preventDefault();
+    } else if ((event.key === "a" || event.key === "x") && current) {
+      const control = suggestionControl(current, event.key === "a" ? "[data-accept]" : "[data-reject]");
+      if (control) control.click();
       event.preventDefault();
     } else if (current && /^[0-9]$/.test(event.key)) {
       openForClause(current);

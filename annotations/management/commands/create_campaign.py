@@ -28,6 +28,9 @@ class Command(BaseCommand):
         group = parser.add_mutually_exclusive_group()
         group.add_argument("--blind", dest="blind", action="store_true", default=True)
         group.add_argument("--open", dest="blind", action="store_false")
+        parser.add_argument(
+            "--suggestions", action="store_true", help="show annotators suggested categories"
+        )
 
     def handle(self, *args, **options) -> None:
         try:
@@ -43,6 +46,7 @@ class Command(BaseCommand):
                     captured_before=end,
                     per_capture=options["per_capture"],
                     blind=options["blind"],
+                    suggestions=options["suggestions"],
                     categories=_names(options["categories"]),
                 )
             )
