@@ -163,26 +163,31 @@ def _by_wording(clauses: list[_Clause]) -> list[Suggestion]:
 
 
 def _by_near(clauses: list[_Clause]) -> list[Suggestion]:
+    """Tags on near-identical clauses: candidates share a MinHash band (exact wordings are
+    `_by_wording`'s), each checked by its similarity; the tags found are read afterwards (one
+    query, only when there are some)."""
     by_band = defaultdict(list)
     for clause in clauses:
         for band in bands(clause.text):
             by_band[band].append(clause)
     rows = (
         TaggedBand.objects.filter(band__in=list(by_band))
+        .exclude(tagged__wording__in={c.key for c in clauses})
         .filter(_eligible("tagged__tag__"))
-        .select_related("tagged__tag__category", "tagged__tag__snapshot__company")
+        .values_list("band", "tagged__text", "tagged__tag_id")
     )
     found, seen = [], set()
-    for row in rows:
-        tagged = row.tagged
-        for clause in by_band[row.band]:
-            if (clause, tagged.tag_id) in seen or clause.key == tagged.wording:
-                continue
-            seen.add((clause, tagged.tag_id))
-            score = similarity(clause.text, tagged.text)
-            if score >= NEAR_IDENTICAL:
-                found.append(_suggestion(clause, tagged.tag, "near", score))
-    return found
+    for band, text, tag_id in rows:
+        for clause in by_band[band]:
+            if (clause, tag_id) not in seen:
+                seen.add((clause, tag_id))
+                score = similarity(clause.text, text)
+                if score >= NEAR_IDENTICAL:
+                    found.append((clause, tag_id, score))
+    tags = Annotation.objects.select_related("category", "snapshot__company").in_bulk(
+        {tag_id for _, tag_id, _ in found}
+    )
+    return [_suggestion(c, tags[t], "near", score) for c, t, score in found]
 
 
 def _by_model(clauses: list[_Clause], categories: dict[str, Category]) -> list[Suggestion]:
