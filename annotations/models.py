@@ -463,3 +463,59 @@ class SuggestionRejection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.category} rejected on {self.quote[:40]!r}"
+
+
+class SuggesterModelQuerySet(models.QuerySet):
+    def ready(self) -> SuggesterModelQuerySet:
+        return self.filter(status=SuggesterModel.Status.READY)
+
+    def for_history(self) -> SuggesterModelQuerySet:
+        """Every version, newest first, without the fitted model's bytes."""
+        return self.defer("fitted").order_by("-version")
+
+
+class SuggesterModel(models.Model):
+    """One version of the category model (annotations.suggesting.model): what it was trained
+    on, how long it took, how well it did on held-out data, and the fitted model itself.
+    The latest ready version serves; a newer one serves only once it is ready."""
+
+    class Status(models.TextChoices):
+        TRAINING = "training"
+        READY = "ready"
+        FAILED = "failed"
+
+    version = models.PositiveIntegerField(unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.TRAINING)
+    # The labels asked for ("auto": gold where a campaign has it, else active tags; "gold";
+    # "active") and how many captures each kind supplied.
+    labels = models.CharField(max_length=10, default="auto")
+    gold_captures = models.PositiveIntegerField(default=0)
+    active_captures = models.PositiveIntegerField(default=0)
+    tags = models.PositiveIntegerField(default=0)
+    clauses = models.PositiveIntegerField(default=0)
+    sections = models.PositiveIntegerField(default=0)
+    negatives = models.PositiveIntegerField(default=0)
+    # {slug: {"sections": n, "clauses": n}}
+    positives = models.JSONField(default=dict, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+    # {"clause": {"categories": {slug: {precision, recall, f1, support}}, "macro_f1": x,
+    #  "thresholds": {slug: t}}, "section": {...}}
+    evaluation = models.JSONField(default=dict, blank=True)
+    # The pickled Predictor, written only by annotations.suggesting.model.train.
+    fitted = models.BinaryField(null=True, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    trained_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SuggesterModelQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-version"]
+        indexes = [models.Index(fields=["status", "version"], name="suggester_status_version_idx")]
+
+    def __str__(self) -> str:
+        return f"suggester v{self.version} ({self.status})"
