@@ -471,7 +471,7 @@ class SuggesterModelQuerySet(models.QuerySet):
 
     def for_history(self) -> SuggesterModelQuerySet:
         """Every version, newest first, without the fitted model's bytes."""
-        return self.defer("fitted").order_by("-version")
+        return self.defer("fitted").select_related("requested_by").order_by("-version")
 
 
 class SuggesterModel(models.Model):

@@ -6,6 +6,7 @@ from django.urls import path, re_path
 
 from annotations.exports import views as export_views
 from annotations.review import views as review_views
+from annotations.suggesting import model_views
 from annotations.tagging import views
 
 urlpatterns = [
@@ -17,6 +18,8 @@ urlpatterns = [
     path("review/<int:pk>/", review_views.review_action, name="review_action"),
     path("review/<int:pk>/undo/", review_views.review_undo, name="review_undo"),
     path("taxonomy.css", views.taxonomy_css, name="taxonomy_css"),
+    path("suggestions/", model_views.suggester, name="suggester"),
+    path("suggestions/train/", model_views.suggester_train, name="suggester_train"),
     path("export/", export_views.export_page, name="export_page"),
     path("export/companies/", export_views.export_companies, name="export_companies"),
     re_path(

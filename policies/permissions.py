@@ -46,6 +46,8 @@ ACTIONS = {
         Action("annotate", (REVIEWER, CURATOR), "Working in annotation campaigns"),
         Action("run_campaigns", (CURATOR,), "Creating campaigns and adjudicating them"),
         Action("api_tokens", (RESEARCHER, CURATOR), "Creating API tokens"),
+        Action("see_suggester", ALL_ROLES, "Seeing the suggestion model"),
+        Action("train_suggester", (CURATOR,), "Training the suggestion model"),
     )
 }
 
@@ -109,6 +111,11 @@ def can_change_tag(user, annotator_id: int | None) -> bool:
     if can_curate(user):
         return True
     return annotator_id is not None and annotator_id == user.pk and can_tag(user)
+
+
+def can_train_suggester(user) -> bool:
+    """Start a training of the suggestions' category model from the browser."""
+    return allowed(user, "train_suggester")
 
 
 def refusal(action: str) -> str:

@@ -71,19 +71,31 @@ def kappa_chart(
     """Horizontal bars of Fleiss' kappa per category (0 to 1; a negative kappa draws no bar),
     labelled with the categories' `names` where given."""
     names = names or {}
+    values = [(names.get(row.category, row.category), row.fleiss_kappa) for row in rows]
+    return bar_chart(values, "Fleiss' kappa", width=width, row_height=row_height)
+
+
+def bar_chart(
+    values: list[tuple[str, float | None]],
+    measure: str,
+    *,
+    width: int = 640,
+    row_height: int = 26,
+) -> KappaChart:
+    """Horizontal bars from 0 to 1, one per (label, value); an undefined value draws no bar
+    and says so, a value outside 0..1 is drawn at the nearer end. `measure` names the values
+    in the chart's text alternative."""
     left, right = 220, 16
     plot = width - left - right
     bars = []
-    for n, row in enumerate(rows):
-        value = row.fleiss_kappa
+    for n, (label, value) in enumerate(values):
         shown = max(0.0, min(1.0, value)) if value is not None else 0.0
         text = "undefined" if value is None else f"{value:.2f}"
-        label = names.get(row.category, row.category)
         bars.append(Bar(label, value, 8 + n * row_height, shown * plot, text))
-    height = 8 + len(rows) * row_height + 24
+    height = 8 + len(values) * row_height + 24
     guides = [(left + g * plot, f"{g:.1f}") for g in GUIDES]
     described = ", ".join(f"{b.label} {b.text}" for b in bars)
-    return KappaChart(width, height, left, plot, bars, guides, f"Fleiss' kappa: {described}.")
+    return KappaChart(width, height, left, plot, bars, guides, f"{measure}: {described}.")
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ class Corpus:
 
     sections: list[str] = field(default_factory=list)
     section_labels: list[frozenset[str]] = field(default_factory=list)
-    groups: list[str] = field(default_factory=list)
+    companies: list[str] = field(default_factory=list)
     clauses: list[str] = field(default_factory=list)
     clause_labels: list[frozenset[str]] = field(default_factory=list)
     clause_section: list[int] = field(default_factory=list)  # index into sections
@@ -80,7 +80,7 @@ class Corpus:
         """A section's text, categories and group, and its clauses as (text, categories)."""
         self.sections.append(text)
         self.section_labels.append(frozenset(labels))
-        self.groups.append(group)
+        self.companies.append(group)
         for clause, clause_labels in clauses:
             self.clauses.append(clause)
             self.clause_labels.append(frozenset(clause_labels))
@@ -94,7 +94,7 @@ class Corpus:
             by_section.setdefault(k, []).append(i)
         for k in rows:
             clauses = [(self.clauses[i], self.clause_labels[i]) for i in by_section.get(k, [])]
-            part.add_section(self.sections[k], self.section_labels[k], self.groups[k], clauses)
+            part.add_section(self.sections[k], self.section_labels[k], self.companies[k], clauses)
         return part
 
     def positives(self) -> dict[str, dict[str, int]]:
@@ -231,7 +231,7 @@ class _Design:
 
     features: sparse.csr_matrix
     labels: list[frozenset[str]]
-    groups: list[str]
+    companies: list[str]
     negatives: sparse.csr_matrix
     negative_labels: list[str]
 
@@ -281,7 +281,7 @@ def _fit_head(design: _Design, categories: Sequence[str]) -> Head:
     """One regression per category with both positives and negatives, its threshold tuned on
     held-out predictions, whose precision, recall and F1 at that threshold are recorded
     (optimistic by the tuning: `evaluation.py` measures without it)."""
-    folds = _folds(design.groups)
+    folds = _folds(design.companies)
     kept, columns, intercepts, thresholds, figures = [], [], [], {}, {}
     for slug in categories:
         fitted = _fit_one(*design.rows(slug))
@@ -363,12 +363,12 @@ def fit_predictor(corpus: Corpus, categories: Sequence[str]) -> Predictor:
             [text for text, _ in corpus.negatives],
         )
         negative_labels = [slug for _, slug in corpus.negatives]
-        clause_groups = [corpus.groups[k] for k in corpus.clause_section]
+        clause_groups = [corpus.companies[k] for k in corpus.clause_section]
         heads = [
             _fit_head(_Design(x, labels, groups, negatives, negative_labels), categories)
             for x, labels, groups in (
                 (clauses, corpus.clause_labels, clause_groups),
-                (sections, corpus.section_labels, corpus.groups),
+                (sections, corpus.section_labels, corpus.companies),
             )
         ]
     return Predictor(vectorizer, heads[0], heads[1])

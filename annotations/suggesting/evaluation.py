@@ -96,15 +96,15 @@ def _scores(predicted: list[set[str]], truth: list[frozenset[str]], categories) 
 def cross_validate(corpus: Corpus, categories: Sequence[str], folds: int) -> Evaluation:
     """Section-level grouped cross-validation of the model and of the baseline (pure)."""
     started = time.perf_counter()
-    splits = grouped_folds(corpus.groups, folds)
+    splits = grouped_folds(corpus.companies, folds)
     model: list[set[str]] = [set() for _ in corpus.sections]
     baseline: list[set[str]] = [set() for _ in corpus.sections]
     sides = []
     for train, test in splits:
         sides.append(
             (
-                sorted({corpus.groups[i] for i in train}),
-                sorted({corpus.groups[i] for i in test}),
+                sorted({corpus.companies[i] for i in train}),
+                sorted({corpus.companies[i] for i in test}),
             )
         )
         predictor = fit_predictor(corpus.subset(train), categories)
@@ -122,7 +122,7 @@ def cross_validate(corpus: Corpus, categories: Sequence[str], folds: int) -> Eva
         labels="",
         folds=folds,
         sections=len(corpus.sections),
-        companies=len(set(corpus.groups)),
+        companies=len(set(corpus.companies)),
         model=_scores(model, corpus.section_labels, categories),
         baseline=_scores(baseline, corpus.section_labels, categories),
         seconds=time.perf_counter() - started,

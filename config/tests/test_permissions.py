@@ -104,6 +104,10 @@ ROLE_TABLE: dict[tuple[str, str], tuple[Cell, ...]] = {
     # Where a capture's wording also appears: public, like the capture.
     ("shared_wording", "GET"):          (200,     200,     200,     200,     200,     200),
     ("wording_detail", "GET"):          (200,     200,     200,     200,     200,     200),
+    # The suggestion model's page: everyone with a role; training from it: Curators.
+    ("suggester", "GET"):               (LOGIN,   200,     200,     200,     200,     200),
+    ("suggester_train", "GET"):         (405,     405,     405,     405,     405,     405),
+    ("suggester_train", "POST"):        (LOGIN,   403,     MOVED,   403,     403,     MOVED),
     # Export: Researchers and Curators.
     ("export_page", "GET"):             (LOGIN,   403,     200,     200,     403,     200),
     # The picker's suggestions are an htmx fragment; a plain GET goes to the export page.

@@ -55,6 +55,10 @@ ROLES = {
 HEADER_LINKS = {
     "Campaigns": (("reviewer", "curator", "admin"), re.compile(r"campaigns", re.I)),
     "Review": (("reviewer", "curator", "admin"), re.compile(r"Review", re.I)),
+    "Suggestions": (
+        ("reviewer", "curator", "researcher", "importer", "admin"),
+        re.compile(r"Suggestion", re.I),
+    ),
     "Export": (("curator", "researcher", "admin"), re.compile(r"Export", re.I)),
     "Imports": (("importer", "admin"), re.compile(r"Import", re.I)),
 }
