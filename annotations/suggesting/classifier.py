@@ -14,8 +14,8 @@ Per category a logistic regression fitted by stochastic gradient descent (scikit
 threshold chosen on held-out predictions: the texts are split by group (company), each fold is
 predicted by a regression fitted without it (`INNER_FOLDS` folds) and the threshold that
 maximises the category's F1 on those predictions is kept. SGD rather than liblinear: on the
-OPP-115-sized corpus liblinear took about five times as long for the same macro-F1 within noise
-(docs/benchmarks.md).
+OPP-115-sized corpus each liblinear fit took three to four times as long, for a macro-F1 on the
+three-policy excerpt that was no better (docs/benchmarks.md).
 
 A fitted head is, per category, a weight vector and an intercept (float32 matrices, not
 scikit-learn estimators): a score is sigmoid(x . w + b), the regression's `predict_proba`, so
