@@ -17,13 +17,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser
 
 from annotations.models import Annotation, SuggestionRejection
-from annotations.suggesting.classifier import Corpus
 from policies.models import Section, Snapshot
 from policies.reading.clauses import section_clauses
+
+if TYPE_CHECKING:
+    from annotations.suggesting.classifier import Corpus
 
 LABELS = ("auto", "gold", "active")
 
@@ -77,6 +80,8 @@ def _clause_units(plain: str, spans: list[tuple[int, int, str]]):
 def training_data(labels: str = "auto") -> TrainingData:
     """The corpus to train on, with counts of where its labels came from. A fixed number of
     queries: gold captures, tags, captures, sections, rejections."""
+    from annotations.suggesting.classifier import Corpus  # scikit-learn: see model.py
+
     if labels not in LABELS:
         raise ValueError(f"labels must be one of {', '.join(LABELS)}")
     tags, gold, _ = _chosen_tags(labels)

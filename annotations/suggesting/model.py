@@ -25,14 +25,21 @@ import pickle  # nosec B403 -- only our own trainer's output is unpickled, see _
 import threading
 import time
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from annotations.models import Category, SuggesterModel
-from annotations.suggesting.classifier import Predictor, fit_predictor
 from annotations.suggesting.examples import accepted_tags, training_data
+
+if TYPE_CHECKING:
+    from annotations.suggesting.classifier import Predictor
+
+# scikit-learn, scipy and numpy (classifier.py) are imported when a model is trained or loaded,
+# not with this module: the URLs import it (the page, the task), and every process that loads
+# them would otherwise pay about two seconds and 100 MB for them.
 
 __all__ = [
     "NEW_TAGS_TO_TRAIN",
@@ -77,11 +84,13 @@ def _new_version(labels: str, user) -> SuggesterModel:
 def _fit(row: SuggesterModel) -> bytes:
     """Train on the labels the row names, fill in its counts and evaluation; the pickled
     predictor."""
+    from annotations.suggesting import classifier
+
     data = training_data(row.labels)
     if not data.tags:
         raise TrainingError("no accepted tags to train on")
     categories = list(Category.objects.order_by("order", "slug").values_list("slug", flat=True))
-    predictor = fit_predictor(data.corpus, categories)
+    predictor = classifier.fit_predictor(data.corpus, categories)
     predictor.version = row.version
     corpus = data.corpus
     row.gold_captures, row.active_captures, row.tags = (
@@ -123,6 +132,15 @@ def train(labels: str = "auto", user=None) -> SuggesterModel:
     row.trained_at = timezone.now()
     row.save()
     return row
+
+
+def __getattr__(name: str):
+    # `from annotations.suggesting.model import Predictor` works, importing scikit-learn then.
+    if name == "Predictor":
+        from annotations.suggesting.classifier import Predictor
+
+        return Predictor
+    raise AttributeError(name)
 
 
 def _load(version: int) -> Predictor | None:

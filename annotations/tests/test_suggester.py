@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from annotations.campaigns.campaigns import CampaignSpec, create_campaign, mark_done
 from annotations.models import Annotation, SuggesterModel, SuggestionRejection
+from annotations.suggesting import classifier
 from annotations.suggesting import model as suggester
 from annotations.suggesting.classifier import (
     Corpus,
@@ -199,7 +200,7 @@ def test_failed_training_keeps_the_previous_version_serving(tagged, monkeypatch)
     def broken(*args, **kwargs):
         raise MemoryError("out of memory")
 
-    monkeypatch.setattr(suggester, "fit_predictor", broken)
+    monkeypatch.setattr(classifier, "fit_predictor", broken)
     failed = suggester.train()
 
     assert failed.version == first.version + 1
