@@ -23,6 +23,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from annotations.campaigns.campaigns import CampaignSpec, create_campaign
+from annotations.suggesting.model import train
 from annotations.tests.factories import make_user, tag_text
 from policies.importing.importer import import_paths
 from policies.models import Snapshot
@@ -85,6 +86,8 @@ def _setup(sample_dir: Path, tmp_path: Path, role: str) -> None:
             per_capture=1,
         )
     )
+    # A version of the suggestions' model, so its page shows its chart and tables.
+    assert train().status == "ready"
     if ROLES[role] is not None:
         groups, staff = ROLES[role]
         user = make_user(role, is_staff=staff, is_superuser=staff)
