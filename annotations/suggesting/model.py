@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 # scikit-learn, scipy and numpy (classifier.py) are imported when a model is trained or loaded,
 # not with this module: the URLs import it (the page, the task), and every process that loads
-# them would otherwise pay about two seconds and 100 MB for them.
+# them would otherwise pay for them (seconds, and tens of megabytes).
 
 __all__ = [
     "NEW_TAGS_TO_TRAIN",
