@@ -34,6 +34,7 @@ from annotations.models import (
     public_tags,
 )
 from annotations.suggesting import index
+from annotations.suggesting.model import current_model
 from annotations.suggesting.wording import (
     NEAR_IDENTICAL,
     bands,
@@ -190,16 +191,29 @@ def _by_near(clauses: list[_Clause]) -> list[Suggestion]:
     return [_suggestion(c, tags[t], "near", score) for c, t, score in found]
 
 
+# The model's predictions per (version, clause), kept in the process: a clause repeats in every
+# capture of a policy that keeps it, and in every policy that copies it (a 2,000-word capture
+# costs about 100 ms to predict on a busy machine). Cleared when full.
+_PREDICTED: dict[tuple[int, str], list[tuple[str, float]]] = {}
+_PREDICTED_LIMIT = 200_000
+
+
+def _predictions(predictor, texts: list[str]) -> list[list[tuple[str, float]]]:
+    missing = list(dict.fromkeys(t for t in texts if (predictor.version, t) not in _PREDICTED))
+    if missing:
+        if len(_PREDICTED) + len(missing) > _PREDICTED_LIMIT:
+            _PREDICTED.clear()
+        for text, found in zip(missing, predictor.predict(missing), strict=True):
+            _PREDICTED[predictor.version, text] = found
+    return [_PREDICTED[predictor.version, t] for t in texts]
+
+
 def _by_model(clauses: list[_Clause], categories: dict[str, Category]) -> list[Suggestion]:
-    try:  # the category model lands separately (annotations/suggesting/model.py)
-        from annotations.suggesting.model import current_model
-    except ImportError:
-        return []
     predictor = current_model()
     if predictor is None or not clauses:
         return []
     found = []
-    predicted = predictor.predict([c.text for c in clauses])
+    predicted = _predictions(predictor, [c.text for c in clauses])
     for clause, predictions in zip(clauses, predicted, strict=True):
         for slug, score in predictions:
             if slug in categories:

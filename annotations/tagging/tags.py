@@ -16,6 +16,7 @@ from annotations.campaigns.campaigns import campaign_for
 from annotations.lineage import follow as lineage
 from annotations.models import Annotation, AnnotationEvent, Campaign, Category
 from annotations.suggesting.index import index_new_tags
+from annotations.suggesting.model import maybe_train
 from policies.models import Section, Snapshot
 from policies.permissions import can_change_tag
 
@@ -155,8 +156,10 @@ def create_tag(request: TagRequest, user) -> tuple[Annotation, bool]:
             )
             _audit("create", annotation.pk, user, after=snapshot_state(annotation))
             lineage.follow([annotation])
-            # Suggested elsewhere from now on (with any copies lineage proposed for review).
+            # Suggested elsewhere from now on (with any copies lineage proposed for review), and
+            # a new category model once enough tags have accumulated.
             index_new_tags()
+            maybe_train()
     except IntegrityError:
         existing = (
             Annotation.objects.shown()
