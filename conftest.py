@@ -15,6 +15,8 @@ from hypothesis import settings as hypothesis_settings
 hypothesis_settings.register_profile("palimpsest", deadline=None)
 hypothesis_settings.load_profile("palimpsest")
 
+from policies.pagecache import forget_in_memory
+
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample_data"
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -46,6 +48,8 @@ def _test_settings(settings):  # noqa: F811 (pytest-django's settings fixture)
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Stored pages live on in this process's memory; a rolled-back database reuses their keys.
+    forget_in_memory()
 
 
 @pytest.fixture
