@@ -49,6 +49,8 @@ def _test_settings(settings):  # noqa: F811 (pytest-django's settings fixture)
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     # Stored pages live on in this process's memory; a rolled-back database reuses their keys.
+    # No listening connection: it would keep the test database from being dropped.
+    settings.STORED_PAGES_LISTEN = False
     forget_in_memory()
 
 

@@ -38,10 +38,13 @@ class CompanyQuerySet(models.QuerySet):
         and drop those pages. The one place that does so. `company_ids` may be a subquery;
         None: every company. Call it inside the transaction that makes the change (or after it
         commits), never before: a page rendered meanwhile would be stored under the new key."""
+        from policies.pagecache import announce_pages_changed  # pagecache imports models
+
         companies = self.all() if company_ids is None else self.filter(pk__in=company_ids)
         bumped = companies.update(page_version=F("page_version") + 1)
         if bumped:
             StoredPage.objects.filter(company__in=companies.values("pk")).delete()
+            announce_pages_changed()
         return bumped
 
 

@@ -24,17 +24,20 @@ stored as a placeholder and replaced with the response's own nonce on every resp
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, wraps
+from functools import cache, lru_cache, wraps
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.middleware.csp import get_nonce
+from django.urls import Resolver404, ResolverMatch, resolve
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags
 
@@ -42,9 +45,14 @@ from policies.extensions import overlay
 from policies.models import Company, StoredPage
 from policies.permissions import role_names
 
+logger = logging.getLogger(__name__)
+
 NONCE_PLACEHOLDER = b"\x00csp-nonce\x00"
+# PostgreSQL notification channel: company page versions changed (see `_Versions`).
+CHANNEL = "palimpsest_pages_changed"
 # Django's message storage: a cookie, or the session when the cookie would be too big.
 MESSAGE_COOKIE, MESSAGE_SESSION_KEY = "messages", "_messages"
+LOGIN_REQUIRED_MIDDLEWARE = "django.contrib.auth.middleware.LoginRequiredMiddleware"
 
 
 @dataclass(frozen=True)
@@ -65,38 +73,93 @@ def stored_page(*, query: tuple[str, ...] = ()) -> Callable:
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def serve(request: HttpRequest, slug: str, **kwargs) -> HttpResponse:
-            page = _page_for(request, slug, query)
+            page = getattr(request, "_stored_page_missed", None)  # StoredPageMiddleware's
             if page is None:
-                return view(request, slug, **kwargs)
-            if page.etag in parse_etags(request.headers.get("If-None-Match", "")):
-                return _with_cache_headers(HttpResponseNotModified(), page)
-            found = _memory.get(page.key) or _load(page)
-            if found is None:
-                response = view(request, slug, **kwargs)
-                if not _storable(response):
+                page = _page_for(request, slug, query, _audience(request))
+                if page is None:
+                    return view(request, slug, **kwargs)
+                response = _stored_response(request, page)
+                if response is not None:
                     return response
-                found = _store(page, response, request)
-            content_type, body = found
-            nonce = str(get_nonce(request)).encode() if NONCE_PLACEHOLDER in body else b""
-            response = HttpResponse(body.replace(NONCE_PLACEHOLDER, nonce), content_type)
-            return _with_cache_headers(response, page)
+            response = view(request, slug, **kwargs)
+            if not _storable(response):
+                return response
+            _store(page, response, request)
+            return _stored_response(request, page) or response
 
+        serve.stored_page_query = query
         return serve
 
     return decorate
 
 
-def _page_for(request: HttpRequest, slug: str, query: tuple[str, ...]) -> _Page | None:
+class StoredPageMiddleware:
+    """Anonymous visitors' stored pages, answered before sessions, CSRF, authentication and URL
+    dispatch run (a request without a session cookie is anonymous). Everything else goes on
+    to the views, whose `stored_page` decorator stores pages and serves the other audiences.
+    It sits after the middleware that add headers to every response (security, framing, CSP),
+    so its answers carry them too."""
+
+    def __init__(self, get_response: Callable) -> None:
+        self.get_response = get_response
+        # Where every page asks for sign-in (LOGIN_REQUIRED), anonymous visitors get none.
+        self.anonymous_may_read = LOGIN_REQUIRED_MIDDLEWARE not in settings.MIDDLEWARE
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = _served_early(request) if self.anonymous_may_read else None
+        return response if response is not None else self.get_response(request)
+
+
+def _served_early(request: HttpRequest) -> HttpResponse | None:
+    if settings.SESSION_COOKIE_NAME in request.COOKIES or "HX-Request" in request.headers:
+        return None
+    match = _resolve(request.path_info)
+    query = getattr(match.func, "stored_page_query", None) if match else None
+    if query is None:
+        return None
+    request.get_host()  # refuses a Host that ALLOWED_HOSTS does not list, as Django would
+    page = _page_for(request, match.kwargs["slug"], query, "anonymous")
+    if page is None:
+        return None
+    response = _stored_response(request, page)
+    if response is None:
+        request._stored_page_missed = page  # the view renders and stores it
+    return response
+
+
+@lru_cache(maxsize=4096)
+def _resolve(path: str) -> ResolverMatch | None:
+    try:
+        return resolve(path)
+    except Resolver404:
+        return None
+
+
+def _stored_response(request: HttpRequest, page: _Page) -> HttpResponse | None:
+    """304 when the browser holds the page, the stored page, or None when none is stored."""
+    if page.etag in parse_etags(request.headers.get("If-None-Match", "")):
+        return _with_cache_headers(HttpResponseNotModified(), page)
+    found = _memory.get(page.key) or _load(page)
+    if found is None:
+        return None
+    content_type, body = found
+    nonce = str(get_nonce(request)).encode() if NONCE_PLACEHOLDER in body else b""
+    response = HttpResponse(body.replace(NONCE_PLACEHOLDER, nonce), content_type)
+    return _with_cache_headers(response, page)
+
+
+def _page_for(
+    request: HttpRequest, slug: str, query: tuple[str, ...], audience: str | None
+) -> _Page | None:
     """The stored page this request asks for, or None when it must be rendered as usual."""
     if not settings.STORED_PAGES or request.method != "GET" or getattr(request, "htmx", False):
         return None
     if not set(request.GET).issubset(query) or MESSAGE_COOKIE in request.COOKIES:
         return None
-    audience = _audience(request)
     if audience is None:
         return None
     # Before anything the page shows is read (see the module's docstring).
-    found = _company_version(slug)
+    found = _versions.lookup(slug)
     if found is None:
         return None
     company_id, version = found
@@ -162,7 +225,7 @@ def _load(page: _Page) -> tuple[str, bytes] | None:
     return found
 
 
-def _store(page: _Page, response: HttpResponse, request: HttpRequest) -> tuple[str, bytes]:
+def _store(page: _Page, response: HttpResponse, request: HttpRequest) -> None:
     body = response.content
     nonce = get_nonce(request)
     if nonce:  # the page used it (a LazyNonce is false until then)
@@ -174,7 +237,6 @@ def _store(page: _Page, response: HttpResponse, request: HttpRequest) -> tuple[s
         ignore_conflicts=True,
     )
     _memory.put(page.key, found)
-    return found
 
 
 @cache
@@ -192,6 +254,95 @@ def _code_stamp() -> str:
     if manifest.exists():
         digest.update(manifest.read_bytes())
     return digest.hexdigest()
+
+
+def announce_pages_changed() -> None:
+    """Company versions changed (called by `Company.objects.pages_changed`, inside the
+    change's transaction): this process forgets the versions it trusted now, the others when
+    the transaction commits (PostgreSQL delivers the notification then)."""
+    _versions.forget()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, '')", [CHANNEL])
+
+
+class _Versions:
+    """Company page versions this process may use without asking the database.
+
+    A version is remembered only while a connection of this process LISTENs on `CHANNEL`:
+    every `pages_changed` notifies it when its transaction commits, and then every remembered
+    version is forgotten (the next request per company asks the database again). A version
+    read while a notification came in is not remembered (`generation`). Without a listener
+    (SQLite, STORED_PAGES_LISTEN off, the connection lost) each request asks the database.
+    Between a commit and its notification reaching this process (well under a millisecond
+    when the machine is not saturated) a request may still get the page as it was.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.known: dict[str, tuple[int, int]] = {}
+        self.generation = 0
+        self.listening = False
+        self.pid: int | None = None
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def lookup(self, slug: str) -> tuple[int, int] | None:
+        self._start_listening()
+        with self.lock:
+            found = self.known.get(slug) if self.listening else None
+            generation = self.generation
+        if found is not None:
+            return found
+        found = _company_version(slug)
+        if found is not None:
+            with self.lock:
+                if self.listening and self.generation == generation:
+                    self.known[slug] = found
+        return found
+
+    def forget(self, *, listening: bool | None = None) -> None:
+        with self.lock:
+            self.known.clear()
+            self.generation += 1
+            if listening is not None:
+                self.listening = listening
+
+    def _start_listening(self) -> None:
+        # Once per process (gunicorn forks its workers after loading the application).
+        if self.pid == os.getpid():
+            return
+        if not settings.STORED_PAGES_LISTEN or connection.vendor != "postgresql":
+            return
+        with self.lock:
+            if self.pid == os.getpid():
+                return
+            self.pid = os.getpid()
+        self.forget(listening=False)
+        params = connection.get_connection_params()
+        self.thread = threading.Thread(
+            target=self._listen, args=(params,), name="stored-pages-listener", daemon=True
+        )
+        self.thread.start()
+
+    def _listen(self, params: dict) -> None:
+        while not self.stop.is_set():
+            try:
+                with connection.get_new_connection(params) as listener:
+                    listener.autocommit = True
+                    listener.execute(f"LISTEN {CHANNEL}")
+                    self.forget(listening=True)
+                    while not self.stop.is_set():
+                        for _ in listener.notifies(timeout=1.0):
+                            self.forget()
+            except Exception:  # keep serving (asking the database) and try again
+                logger.warning("stored pages: listening for changes failed", exc_info=True)
+            finally:
+                self.forget(listening=False)
+            self.stop.wait(1.0)
+
+
+_versions = _Versions()
 
 
 class _Memory:
@@ -230,5 +381,7 @@ _memory = _Memory(settings.STORED_PAGES_MEMORY_BYTES)
 
 
 def forget_in_memory() -> None:
-    """Empty this process's copies (tests: a rolled-back database may reuse ids)."""
+    """Empty this process's copies and versions (tests: a rolled-back database reuses ids)."""
     _memory.clear()
+    _versions.forget()
+    _resolve.cache_clear()

@@ -4,12 +4,15 @@ visitors. (Tags and campaigns invalidating them: annotations/tests/test_pagecach
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 
 from config.tests.test_security_headers import check_headers
+from policies import pagecache
 from policies.importing.importer import import_paths
 from policies.models import Company, PolicyText, StoredPage
 from policies.pagecache import forget_in_memory
@@ -156,3 +159,35 @@ def test_htmx_requests_and_unknown_parameters_are_rendered_not_stored(client, co
     assert "HX-Push-Url" in fragment
     assert client.get(company.get_absolute_url() + "?utm=x").status_code == 200
     assert not StoredPage.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_listening_process_asks_for_a_version_once_until_a_change_is_committed(
+    client, company, settings, django_assert_num_queries
+):
+    settings.STORED_PAGES_LISTEN = True
+    company.refresh_from_db()
+    versions = pagecache._Versions()
+    try:
+        versions._start_listening()
+        _wait_for(lambda: versions.listening)
+        assert versions.lookup(company.slug) == (company.pk, company.page_version)
+        with django_assert_num_queries(0):
+            assert versions.lookup(company.slug) == (company.pk, company.page_version)
+        generation = versions.generation
+        with transaction.atomic():
+            Company.objects.pages_changed([company.pk])
+        _wait_for(lambda: versions.generation > generation)  # the notification came
+        assert versions.lookup(company.slug) == (company.pk, company.page_version + 1)
+    finally:
+        versions.stop.set()
+        versions.thread.join(timeout=10)
+    assert not versions.thread.is_alive()
+
+
+def _wait_for(condition, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
