@@ -77,7 +77,7 @@ def stored_page(*, query: tuple[str, ...] = ()) -> Callable:
             if page is None:
                 page = _page_for(request, slug, query, _audience(request))
                 if page is None:
-                    return view(request, slug, **kwargs)
+                    return _kept_private(request, view(request, slug, **kwargs))
                 response = _stored_response(request, page)
                 if response is not None:
                     return response
@@ -205,6 +205,13 @@ def _storable(response: HttpResponse) -> bool:
         and not response.cookies
         and not response.has_header("Cache-Control")
     )
+
+
+def _kept_private(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """A signed-in user's page, rendered for them alone: no shared cache may keep it."""
+    if request.user.is_authenticated and not response.has_header("Cache-Control"):
+        response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 def _with_cache_headers(response: HttpResponse, page: _Page) -> HttpResponse:

@@ -186,11 +186,10 @@ class TagOverlay(Overlay):
         return tags_on_changed_rows(snapshot, rows, user)
 
     def viewer_state(self, user) -> tuple | None:
-        # A tagger's capture page offers suggestions drawn from every company's tags: not
-        # kept. Otherwise the header's review count (base.html) for reviewers.
-        if can_tag(user):
-            return None
-        return (Annotation.objects.pending_review().count(),) if can_review(user) else ()
+        # A tagger's capture page offers suggestions drawn from every company's tags, and a
+        # reviewer's header counts the whole review queue: no company's version follows
+        # either, so their pages are rendered for each request.
+        return None if can_tag(user) or can_review(user) else ()
 
     def search_categories(self) -> list[tuple[str, str]]:
         return list(Category.objects.values_list("slug", "name"))
