@@ -68,7 +68,8 @@ class _Page:
 
 def stored_page(*, query: tuple[str, ...] = ()) -> Callable:
     """Serve the decorated company view (its first argument after the request is `slug`)
-    from storage; `query` names the query parameters its pages may have."""
+    from storage; `query` lists the query strings its stored pages may have besides none (any
+    other is rendered and not stored, so made-up parameters cannot fill the table)."""
 
     def decorate(view: Callable) -> Callable:
         @wraps(view)
@@ -154,7 +155,9 @@ def _page_for(
     """The stored page this request asks for, or None when it must be rendered as usual."""
     if not settings.STORED_PAGES or request.method != "GET" or getattr(request, "htmx", False):
         return None
-    if not set(request.GET).issubset(query) or MESSAGE_COOKIE in request.COOKIES:
+    if request.META.get("QUERY_STRING", "") not in ("", *query):
+        return None
+    if MESSAGE_COOKIE in request.COOKIES:
         return None
     if audience is None:
         return None

@@ -35,7 +35,7 @@ def compare_form(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
-@stored_page(query=("changes",))
+@stored_page(query=("changes=only",))
 def compare(request: HttpRequest, slug: str, old: str, new: str) -> HttpResponse:
     company = get_object_or_404(Company, slug=slug)
     left, right = capture_at(company, old), capture_at(company, new)

@@ -158,6 +158,7 @@ def test_htmx_requests_and_unknown_parameters_are_rendered_not_stored(client, co
     assert fragment.status_code == 200
     assert "HX-Push-Url" in fragment
     assert client.get(company.get_absolute_url() + "?utm=x").status_code == 200
+    assert client.get(url + "?changes=everything").status_code == 200
     assert not StoredPage.objects.exists()
 
 
