@@ -4,9 +4,10 @@ and served again, byte for byte, until something they show changes.
 Archived captures never change; only what is shown around them does (tags, reviews, new
 captures, a text refresh). Every such change calls `Company.objects.pages_changed(ids)`, the
 one place that bumps `Company.page_version` (and deletes the company's stored pages). A stored
-page's key holds the URL, that version and the audience, so a request reads one row (the
-company's id and version) and then either answers 304 (the browser's ETag is the key) or sends
-the stored bytes (from this process's memory, else the `StoredPage` table), without rendering.
+page's key holds the URL, that version and the audience, so a request needs only the
+company's id and version (one indexed row; none while this process listens for changes, see
+`_Versions`) and then either answers 304 (the browser's ETag is the key) or sends the stored
+bytes (from this process's memory, else the `StoredPage` table), without rendering.
 
 Audiences: anonymous visitors share one copy (Cache-Control public: a shared cache may keep it,
 and nothing in it is personal: no CSRF cookie is set for them). A signed-in user gets their
