@@ -10,12 +10,12 @@ from django.conf import settings
 from django.db import connection
 from hypothesis import settings as hypothesis_settings
 
+from policies.pagecache import forget_in_memory
+
 # Property tests check what a function returns, not how fast: hypothesis's 200 ms deadline per
 # example fails on a busy two-core machine (speed goals live in bench/).
 hypothesis_settings.register_profile("palimpsest", deadline=None)
 hypothesis_settings.load_profile("palimpsest")
-
-from policies.pagecache import forget_in_memory
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample_data"
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
