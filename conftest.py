@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import connection
 from hypothesis import settings as hypothesis_settings
 
+from policies.pagecache import forget_in_memory
+
 # Property tests check what a function returns, not how fast: hypothesis's 200 ms deadline per
 # example fails on a busy two-core machine (speed goals live in bench/).
 hypothesis_settings.register_profile("palimpsest", deadline=None)
@@ -46,6 +48,10 @@ def _test_settings(settings):  # noqa: F811 (pytest-django's settings fixture)
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Stored pages live on in this process's memory; a rolled-back database reuses their keys.
+    # No listening connection: it would keep the test database from being dropped.
+    settings.STORED_PAGES_LISTEN = False
+    forget_in_memory()
 
 
 @pytest.fixture

@@ -12,10 +12,11 @@ from annotations.models import (
     Category,
     LineageEvent,
 )
+from policies.admin import ShownOnPagesAdmin
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(ShownOnPagesAdmin):
     list_display = ["name", "slug", "key", "colour", "order", "parent"]
     list_editable = ["key", "colour", "order"]
     search_fields = ["name", "slug", "description"]
@@ -28,7 +29,7 @@ class AttributeValueInline(admin.TabularInline):
 
 
 @admin.register(Attribute)
-class AttributeAdmin(admin.ModelAdmin):
+class AttributeAdmin(ShownOnPagesAdmin):
     list_display = ["name", "slug", "order"]
     search_fields = ["name", "slug"]
     filter_horizontal = ["categories"]
@@ -36,7 +37,7 @@ class AttributeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Annotation)
-class AnnotationAdmin(admin.ModelAdmin):
+class AnnotationAdmin(ShownOnPagesAdmin):
     list_display = ["pk", "category", "kind", "status", "snapshot", "annotator", "updated_at"]
     list_filter = ["kind", "status", "category"]
     search_fields = ["quote", "note", "snapshot__company__slug", "annotator__username"]

@@ -26,12 +26,16 @@ OUT=${OUT:-docs/benchmarks.md}
 PY=.venv/bin/python
 HEADER="X-Forwarded-Proto: https"  # as a TLS-terminating proxy sends it; SSL redirect stays on
 
-# label|path: the pages measured. A page whose route does not exist (404) is skipped.
+# label|path[|reviewer]: the pages measured, anonymously unless "reviewer" (signed in as a
+# user with the Reviewer role, with a session and CSRF cookie as a browser has them after
+# signing in). A page whose route does not exist (404) is skipped.
 PAGES=(
   "home|/"
   "company (psiphon3.com, 3 captures)|/companies/psiphon3.com/"
+  "capture (livejournal.com, 2017)|/companies/livejournal.com/2017-04-03/"
   "capture (live.com, 34,000 words)|/companies/live.com/2019-12-31/"
   "compare (psiphon3.com, 2018 vs 2019)|/companies/psiphon3.com/compare/2018-07-21...2019-12-09/"
+  "capture signed in as a reviewer (livejournal.com, 2017)|/companies/livejournal.com/2017-04-03/|reviewer"
   "search (\"third parties\")|/search/?q=third+parties"
 )
 
@@ -69,6 +73,22 @@ psql -q "${DB_URL%/*}/postgres" -c "DROP DATABASE IF EXISTS \"$db_name\"" \
 $PY manage.py migrate --no-input -v 0
 $PY manage.py import_policies --no-progress sample_data | tail -n 1
 $PY manage.py collectstatic --no-input -v 0
+# A reviewer's session, made directly (signing in through the form would meet the throttling).
+REVIEWER_COOKIE=$($PY manage.py shell -v 0 -c '
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.sessions.backends.db import SessionStore
+from django.middleware.csrf import _get_new_csrf_string
+user = get_user_model().objects.create_user("bench-reviewer")
+user.groups.add(Group.objects.get(name="Reviewer"))
+session = SessionStore()
+session[SESSION_KEY] = str(user.pk)
+session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+session.create()
+print(f"sessionid={session.session_key}; csrftoken={_get_new_csrf_string()}")
+')
 
 port=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
@@ -92,10 +112,19 @@ start_server() {
 start_server
 mkdir -p "$STATIC_ROOT/bench"
 measured=()
+# The page's label, path and who asks for it (label, path, cookie header for curl and wrk).
+page_fields() {
+  IFS='|' read -r label path who <<<"${PAGES[$1]}"
+  cookie=()
+  if [[ $who == reviewer ]]; then
+    cookie=(-H "Cookie: $REVIEWER_COOKIE")
+  fi
+}
+
 for n in "${!PAGES[@]}"; do
-  label=${PAGES[$n]%%|*}
-  path=${PAGES[$n]#*|}
-  status=$(curl -sS -o "$work/page-$n.html" -w '%{http_code}' -H "$HEADER" "$base$path")
+  page_fields "$n"
+  status=$(curl -sS -o "$work/page-$n.html" -w '%{http_code}' -H "$HEADER" "${cookie[@]}" \
+    "$base$path")
   if [[ $status == 404 ]]; then
     echo "skipped $label: $path is not a page here (404)"
     continue
@@ -104,7 +133,7 @@ for n in "${!PAGES[@]}"; do
     echo "$label: $path answered $status while warming" >&2
     exit 1
   fi
-  curl -sS -o "$work/page-$n.html" -H "$HEADER" "$base$path"  # second render, from the cache
+  curl -sS -o "$work/page-$n.html" -H "$HEADER" "${cookie[@]}" "$base$path"  # from the cache
   cp "$work/page-$n.html" "$STATIC_ROOT/bench/page-$n.html"
   measured+=("$n")
 done
@@ -114,12 +143,11 @@ start_server  # whitenoise lists STATIC_ROOT once, at start-up
 results=$work/results.tsv
 : >"$results"
 for n in "${measured[@]}"; do
-  label=${PAGES[$n]%%|*}
-  path=${PAGES[$n]#*|}
+  page_fields "$n"
   bytes=$(stat -c %s "$work/page-$n.html")
   echo "wrk $DURATION, $CONNECTIONS connections: $label ($bytes bytes), then its static twin"
   page=$(wrk -t "$WRK_THREADS" -c "$CONNECTIONS" -d "$DURATION" --timeout 10s -H "$HEADER" \
-    -s bench/wrk_report.lua "$base$path" | tail -n 1)
+    "${cookie[@]}" -s bench/wrk_report.lua "$base$path" | tail -n 1)
   static=$(wrk -t "$WRK_THREADS" -c "$CONNECTIONS" -d "$DURATION" --timeout 10s -H "$HEADER" \
     -s bench/wrk_report.lua "$base/static/bench/page-$n.html" | tail -n 1)
   printf '%s\t%s\t%s\t%s\t%s\n' "$label" "$path" "$bytes" "$page" "$static" >>"$results"

@@ -2,9 +2,9 @@
 
 Variables: DATABASE_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, IMPORT_MAX_FILE_BYTES,
 IMPORT_MAX_ARCHIVE_BYTES, IMPORT_MAX_UPLOAD_BYTES, IMPORT_STALE_MINUTES, MEDIA_ROOT,
-TASKS_BACKEND, API_RATE_LIMIT; in production also STATIC_ROOT, CSRF_TRUSTED_ORIGINS,
-TRUSTED_PROXY_COUNT, AXES_FAILURE_LIMIT, AXES_COOLOFF_MINUTES, SECURE_SSL_REDIRECT,
-SECURE_HSTS_SECONDS, CONN_MAX_AGE, LOG_LEVEL.
+TASKS_BACKEND, API_RATE_LIMIT, STORED_PAGES, STORED_PAGES_LISTEN, STORED_PAGES_MEMORY_MB; in
+production also STATIC_ROOT, CSRF_TRUSTED_ORIGINS, TRUSTED_PROXY_COUNT, AXES_FAILURE_LIMIT,
+AXES_COOLOFF_MINUTES, SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS, CONN_MAX_AGE, LOG_LEVEL.
 See README.md, "Configuration", and docs/deploy.md.
 """
 
@@ -55,13 +55,16 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Anonymous visitors' stored pages (policies.pagecache), with the headers above and
+    # before the per-user work below.
+    "policies.pagecache.StoredPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes requires: turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -137,6 +140,15 @@ STORAGES = {
 # The JSON API: requests per minute for each token (each signed-in user without a token, each
 # address for anonymous callers), counted in Django's cache; past it, 429 with Retry-After.
 API_RATE_LIMIT = int(os.environ.get("API_RATE_LIMIT", "120"))
+
+# Company, capture and compare pages are stored as rendered and served again until what they
+# show changes (policies.pagecache); STORED_PAGES=0 renders every request (benchmarks of the
+# rendering). Each process keeps the most recent ones in memory, up to STORED_PAGES_MEMORY_MB.
+STORED_PAGES = _env_bool("STORED_PAGES", True)
+# On PostgreSQL each process LISTENs for changes and so need not read a company's version on
+# every request; off: one indexed read per request (and no extra connection per process).
+STORED_PAGES_LISTEN = _env_bool("STORED_PAGES_LISTEN", True)
+STORED_PAGES_MEMORY_BYTES = int(os.environ.get("STORED_PAGES_MEMORY_MB", "64")) * 1024 * 1024
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"

@@ -16,13 +16,36 @@ from policies.models import (
 )
 
 
+class ShownOnPagesAdmin(admin.ModelAdmin):
+    """Rows that company pages show: whatever is added, changed or deleted here serves every
+    stored page anew (admin edits are rare, so working out which companies they touch is not
+    worth it; see policies.pagecache)."""
+
+    def log_addition(self, request, obj, message):
+        Company.objects.pages_changed()
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        Company.objects.pages_changed()
+        return super().log_change(request, obj, message)
+
+    # After deleting (the admin logs deletions before it deletes).
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        Company.objects.pages_changed()
+
+    def delete_queryset(self, request, queryset) -> None:
+        super().delete_queryset(request, queryset)
+        Company.objects.pages_changed()
+
+
 class DomainInline(admin.TabularInline):
     model = Domain
     extra = 0
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):
+class CompanyAdmin(ShownOnPagesAdmin):
     list_display = ["name", "slug", "capture_count", "first_capture", "last_capture"]
     readonly_fields = ["capture_count", "first_capture", "last_capture"]
     search_fields = ["name", "slug", "domains__name"]
@@ -47,7 +70,7 @@ class CompanyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Domain)
-class DomainAdmin(admin.ModelAdmin):
+class DomainAdmin(ShownOnPagesAdmin):
     list_display = ["name", "company"]
     search_fields = ["name", "company__name"]
     list_select_related = ["company"]
@@ -55,7 +78,7 @@ class DomainAdmin(admin.ModelAdmin):
 
 
 @admin.register(Snapshot)
-class SnapshotAdmin(admin.ModelAdmin):
+class SnapshotAdmin(ShownOnPagesAdmin):
     list_display = ["company", "domain", "captured_at", "word_count", "unchanged", "import_run"]
     list_filter = ["unchanged", "captured_at", "import_run"]
     search_fields = ["company__name", "company__slug", "domain__name", "source_url", "page_title"]
@@ -90,7 +113,7 @@ class SectionInline(admin.TabularInline):
 
 
 @admin.register(PolicyText)
-class PolicyTextAdmin(admin.ModelAdmin):
+class PolicyTextAdmin(ShownOnPagesAdmin):
     list_display = ["sha256", "word_count", "created_at"]
     search_fields = ["sha256", "normalized_hash"]
     readonly_fields = ["sha256", "normalized_hash", "word_count", "render_version", "created_at"]
@@ -98,7 +121,7 @@ class PolicyTextAdmin(admin.ModelAdmin):
 
 
 @admin.register(Section)
-class SectionAdmin(admin.ModelAdmin):
+class SectionAdmin(ShownOnPagesAdmin):
     list_display = ["heading", "level", "position", "text"]
     list_filter = ["level"]
     search_fields = ["heading", "body"]

@@ -9,7 +9,8 @@ the step it belongs to (not Django signals, which hide the order of work):
 - `texts_changed(section_ids)`: `reader.refresh_texts`, after sections' readable text was
   derived again (tags pointing into it are re-anchored);
 - `overlay()`: what the reading, comparing and search pages show besides the policy itself
-  (tags, the practice timeline, the tagging controls).
+  (tags, the practice timeline, the tagging controls), and what else a signed-in user's
+  stored pages depend on (`viewer_state`).
 
 Another app fills them in its `AppConfig.ready()`: `register_overlay(...)`,
 `on_captures_imported(...)`, `on_texts_changed(...)`. With nothing registered, the pages show
@@ -66,6 +67,13 @@ class Overlay:
     def search_categories(self) -> list[tuple[str, str]]:
         """(slug, name) of the categories search can filter on."""
         return []
+
+    def viewer_state(self, user) -> tuple | None:
+        """What a signed-in user's pages show besides their companies' data that may change
+        without any company's pages changing (e.g. the review queue's size in the header): a
+        stored page for `user` is kept only while this stays equal (policies.pagecache).
+        None: never store this user's pages (they show what no version follows)."""
+        return ()
 
     def tagged_captures(self, slug: str) -> list[tuple[int, int]]:
         """(section id, capture id) of every tag of the category that anyone may see."""

@@ -22,13 +22,30 @@ class CompanyQuerySet(models.QuerySet):
         """Recount the companies' captures and first/last capture times (after imports, merges
         and deletions); the list page sorts 100,000 companies on these columns."""
         captures = Snapshot.objects.filter(company=OuterRef("pk")).order_by()
-        return self.filter(pk__in=company_ids).update(
+        counted = self.filter(pk__in=company_ids).update(
             capture_count=Coalesce(
                 Subquery(captures.values("company").annotate(n=Count("pk")).values("n")), 0
             ),
             first_capture=Subquery(captures.order_by("captured_at").values("captured_at")[:1]),
             last_capture=Subquery(captures.order_by("-captured_at").values("captured_at")[:1]),
         )
+        self.pages_changed(company_ids)  # their pages list the captures
+        return counted
+
+    def pages_changed(self, company_ids=None) -> int:
+        """What the companies' pages show has changed (a tag, a review, a capture, a text
+        refresh): bump their `page_version`, which keys their stored pages (policies.pagecache),
+        and drop those pages. The one place that does so. `company_ids` may be a subquery;
+        None: every company. Call it inside the transaction that makes the change (or after it
+        commits), never before: a page rendered meanwhile would be stored under the new key."""
+        from policies.pagecache import announce_pages_changed  # pagecache imports models
+
+        companies = self.all() if company_ids is None else self.filter(pk__in=company_ids)
+        bumped = companies.update(page_version=F("page_version") + 1)
+        if bumped:
+            StoredPage.objects.filter(company__in=companies.values("pk")).delete()
+            announce_pages_changed()
+        return bumped
 
 
 class Company(models.Model):
@@ -41,6 +58,9 @@ class Company(models.Model):
     capture_count = models.PositiveIntegerField(default=0)
     first_capture = models.DateTimeField(null=True, blank=True)
     last_capture = models.DateTimeField(null=True, blank=True)
+    # Bumped by `pagecache.pages_changed` (and nowhere else) whenever anything the company's
+    # pages show changes: its stored pages are keyed by it.
+    page_version = models.PositiveBigIntegerField(default=0)
 
     objects = CompanyQuerySet.as_manager()
 
@@ -136,6 +156,21 @@ class Section(models.Model):
 
     def __str__(self) -> str:
         return self.heading
+
+
+class StoredPage(models.Model):
+    """A company's page as it was rendered for one audience (policies.pagecache), served again
+    until something it shows changes; `pages_changed` deletes the company's pages."""
+
+    # sha256 of what the page depends on: the URL, the company's page_version, the audience.
+    key = models.CharField(max_length=64, primary_key=True)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    content_type = models.CharField(max_length=100)
+    body = models.BinaryField()
+    stored_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"stored page {self.key[:12]}"
 
 
 class ImportRunQuerySet(models.QuerySet):

@@ -16,7 +16,7 @@ from django.db.models import Count, Exists, Q
 from django.utils import timezone
 
 from annotations.models import Assignment, Campaign, Category
-from policies.models import Snapshot
+from policies.models import Company, Snapshot
 
 
 class CampaignError(ValueError):
@@ -128,14 +128,21 @@ def create_campaign(spec: CampaignSpec, created_by=None) -> Campaign:
         Assignment.objects.bulk_create(
             Assignment(campaign=campaign, snapshot_id=s, annotator_id=a) for s, a in plan
         )
+        # Annotators' capture pages now show the campaign (and hide others' tags from them).
+        Company.objects.pages_changed(
+            Snapshot.objects.filter(pk__in=snapshot_ids).values("company_id")
+        )
     return campaign
 
 
 def mark_done(campaign: Campaign, snapshot_id: int, user, done: bool = True) -> bool:
     """Mark (or unmark) the user's work on a capture; False when they have no such assignment."""
-    updated = Assignment.objects.filter(
-        campaign=campaign, snapshot_id=snapshot_id, annotator=user
-    ).update(done_at=timezone.now() if done else None)
+    with transaction.atomic():
+        updated = Assignment.objects.filter(
+            campaign=campaign, snapshot_id=snapshot_id, annotator=user
+        ).update(done_at=timezone.now() if done else None)
+        # A blind annotator sees everyone's tags on a capture once it is done.
+        Company.objects.pages_changed(Snapshot.objects.filter(pk=snapshot_id).values("company_id"))
     return bool(updated)
 
 

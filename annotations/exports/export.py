@@ -54,7 +54,13 @@ from django.db.models.functions import Cast, Coalesce, Concat
 
 from annotations.lineage import follow as lineage
 from annotations.models import Annotation, Campaign, Category
-from annotations.tagging.tags import TaggingError, TagRequest, create_tag, validate_span
+from annotations.tagging.tags import (
+    TaggingError,
+    TagRequest,
+    create_tag,
+    pages_changed_for,
+    validate_span,
+)
 from policies.companies import unknown_companies
 from policies.filters import CaptureFilters, FilterError, Params, param_value, param_values
 from policies.models import Section, Snapshot
@@ -885,6 +891,7 @@ def _import_line(
             if copies:
                 origin = _import_copy(line, resolve, report, warn)
                 touched[origin.pk] = origin
+                pages_changed_for([origin.snapshot_id])
             else:
                 _import_original(line, resolve, report, warn)
     except LineError as exc:

@@ -17,7 +17,7 @@ from annotations.suggesting.suggestions import ACCEPT_ALL_MINIMUM, Suggestion, s
 from annotations.tagging.highlighting import Highlight, highlight
 from policies.extensions import Overlay, SectionView
 from policies.models import Company, Section, Snapshot
-from policies.permissions import can_tag
+from policies.permissions import can_review, can_tag
 from policies.reading.text import section_body
 
 
@@ -184,6 +184,12 @@ class TagOverlay(Overlay):
 
     def changed_row_notes(self, snapshot: Snapshot, rows: list, user) -> list[list]:
         return tags_on_changed_rows(snapshot, rows, user)
+
+    def viewer_state(self, user) -> tuple | None:
+        # A tagger's capture page offers suggestions drawn from every company's tags, and a
+        # reviewer's header counts the whole review queue: no company's version follows
+        # either, so their pages are rendered for each request.
+        return None if can_tag(user) or can_review(user) else ()
 
     def search_categories(self) -> list[tuple[str, str]]:
         return list(Category.objects.values_list("slug", "name"))

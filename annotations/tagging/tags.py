@@ -17,7 +17,7 @@ from annotations.lineage import follow as lineage
 from annotations.models import Annotation, AnnotationEvent, Campaign, Category
 from annotations.suggesting.index import index_new_tags
 from annotations.suggesting.model import maybe_train
-from policies.models import Section, Snapshot
+from policies.models import Company, Section, Snapshot
 from policies.permissions import can_change_tag
 
 
@@ -72,6 +72,13 @@ def snapshot_state(annotation: Annotation) -> dict:
         "kind": annotation.kind,
         "version": annotation.version,
     }
+
+
+def pages_changed_for(snapshot_ids) -> None:
+    """Tags on these captures changed (or their review queue did): their companies' pages are
+    served anew (tags follow their clauses within one company, so its pages hold every copy)."""
+    companies = Snapshot.objects.filter(pk__in=snapshot_ids).values("company_id")
+    Company.objects.pages_changed(companies)
 
 
 def _audit(action: str, annotation_pk: int, user, before=None, after=None) -> AnnotationEvent:
@@ -160,6 +167,7 @@ def create_tag(request: TagRequest, user) -> tuple[Annotation, bool]:
             # a new category model once enough tags have accumulated.
             index_new_tags()
             maybe_train()
+            pages_changed_for([annotation.snapshot_id])
     except IntegrityError:
         existing = (
             Annotation.objects.shown()
@@ -212,6 +220,7 @@ def update_tag(annotation_id: int, user, version: int, **changes) -> Annotation:
         # Copies that follow this tag follow its category, attributes and note too.
         annotation.descendants.update(**changes)
         _audit("update", annotation.pk, user, before, snapshot_state(annotation))
+        pages_changed_for([annotation.snapshot_id])
     return annotation
 
 
@@ -226,6 +235,7 @@ def delete_tag(annotation_id: int, user, version: int) -> None:
         _audit("delete", annotation_id, user, before=before)
         if origin is not None:
             lineage.refresh_events([origin])
+        pages_changed_for([annotation.snapshot_id])
 
 
 def review_tag(annotation_id: int, user, version: int, action: str, category=None) -> Annotation:
@@ -247,6 +257,7 @@ def review_tag(annotation_id: int, user, version: int, action: str, category=Non
         annotation.save()
         annotation.refresh_from_db()
         _audit("review", annotation.pk, user, before, snapshot_state(annotation))
+        pages_changed_for([annotation.snapshot_id])
     return annotation
 
 
@@ -305,4 +316,5 @@ def undo_review(annotation_id: int, user, version: int) -> Annotation:
             before,
             {**snapshot_state(annotation), "undoes": event.pk},
         )
+        pages_changed_for([annotation.snapshot_id])
     return annotation

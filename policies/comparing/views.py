@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from policies.comparing.comparison import compare_texts, display_rows, nearest_different
 from policies.extensions import overlay
 from policies.models import Company
+from policies.pagecache import stored_page
 from policies.reading.views import capture_at
 
 
@@ -34,6 +35,7 @@ def compare_form(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+@stored_page(query=("changes=only",))
 def compare(request: HttpRequest, slug: str, old: str, new: str) -> HttpResponse:
     company = get_object_or_404(Company, slug=slug)
     left, right = capture_at(company, old), capture_at(company, new)

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from policies import extensions
-from policies.models import PolicyText, Section, Snapshot, TextComparison
+from policies.models import Company, PolicyText, Section, Snapshot, TextComparison
 from policies.reading.clauses import mark_clauses
 from policies.reading.rendering import RENDER_VERSION, render_markdown
 from policies.reading.text import TEXT_VERSION, count_words, section_text, wording_hash
@@ -84,8 +84,10 @@ def _refresh_batch(text_ids: list[int], report: RefreshReport) -> None:
     )
     TextComparison.objects.filter(Q(old_text__in=text_ids) | Q(new_text__in=text_ids)).delete()
     companies = Snapshot.objects.filter(text_id__in=text_ids).values_list("company_id", flat=True)
-    Snapshot.objects.refresh_unchanged_flags(sorted(set(companies)))
+    company_ids = sorted(set(companies))
+    Snapshot.objects.refresh_unchanged_flags(company_ids)
     if changed:
         report.unanchored.extend(extensions.texts_changed([s.pk for s in changed]))
+    Company.objects.pages_changed(company_ids)
     report.texts += len(texts)
     report.sections_changed += len(changed)

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from policies.extensions import overlay
 from policies.models import Company, Domain, Snapshot
+from policies.pagecache import stored_page
 from policies.reading.charts import sparkline
 from policies.reading.history import company_history, nearest_capture
 from policies.reading.reader import rendered_sections
@@ -59,6 +60,7 @@ def company_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@stored_page()
 def company_detail(request: HttpRequest, slug: str) -> HttpResponse:
     company = get_object_or_404(Company.objects.prefetch_related("domains"), slug=slug)
     history = company_history(company)
@@ -86,6 +88,7 @@ def capture_at(company: Company, token: str) -> Snapshot:
 
 
 @require_GET
+@stored_page()
 def snapshot_detail(request: HttpRequest, slug: str, capture: str) -> HttpResponse:
     company = get_object_or_404(Company, slug=slug)
     try:

@@ -114,9 +114,11 @@ def test_company_page_marks_identical_capture_unchanged(client, corpus):
 def test_company_page_query_count_is_flat(client, django_assert_num_queries, captures, sections):
     company = _company_with_history("flat.example", captures, sections)
     _warm(company)
+    # the company's page version and its stored page (none yet: policies.pagecache), then
     # the company, its domains, its captures, the cached comparisons of adjacent captures,
-    # the tag counts per capture and category (none here, so no lineage events are read)
-    with django_assert_num_queries(5):
+    # the tag counts per capture and category (none here, so no lineage events are read),
+    # and the rendered page stored
+    with django_assert_num_queries(8):
         assert client.get(company.get_absolute_url()).status_code == 200
 
 
@@ -153,9 +155,10 @@ def test_capture_page_query_count_is_flat(client, django_assert_num_queries, cap
     company = _company_with_history("flat.example", captures, sections)
     _warm(company)
     snapshot = company.snapshots.order_by("captured_at")[captures // 2]
+    # the company's page version and its stored page (none yet: policies.pagecache), then
     # the company, the capture with its text, its sections, the previous and the next capture,
-    # the capture's tags (anonymous: no roles, no taxonomy)
-    with django_assert_num_queries(6):
+    # the capture's tags (anonymous: no roles, no taxonomy), and the rendered page stored
+    with django_assert_num_queries(9):
         assert client.get(snapshot.get_absolute_url()).status_code == 200
 
 
@@ -262,9 +265,10 @@ def test_compare_query_count_is_flat(client, django_assert_num_queries, sections
     company = _company_with_history("flat.example", 4, sections)
     _warm(company)
     a, b = company.snapshots.order_by("captured_at")[:3:2]
+    # the company's page version and its stored page (none yet: policies.pagecache), then
     # the company, the two captures, the cached comparison, the older capture's tags,
-    # the list of captures for the form
-    with django_assert_num_queries(6):
+    # the list of captures for the form, and the rendered page stored
+    with django_assert_num_queries(9):
         assert (
             client.get(
                 reverse("compare", args=[company.slug, a.timestamp, b.timestamp])
