@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -38,6 +38,13 @@ Outcome = ImportFileResult.Outcome
 # Flush a batch at whichever comes first; bounds memory whatever the number of files.
 BATCH_FILES = 500
 BATCH_BYTES = 32 * 1024 * 1024
+
+# After an import that grew the captures by this many, and by a tenth (autovacuum's own default
+# rule), the tables it wrote are analysed: see `analyze_after_import`.
+ANALYZE_MIN_CAPTURES = 50
+ANALYZE_SHARE = 0.1
+# Largest first: the sections (with their search vectors and md5 index) are what search joins.
+IMPORTED_TABLES = (Section, PolicyText, Snapshot, ImportFileResult, Domain, Company)
 
 
 @dataclass
@@ -185,7 +192,39 @@ def import_items(
         summary.run_id = None
         return summary
     _run_batches(items, summary, source, domain, captured_at, user, run, on_file)
+    analyze_after_import(summary.new + summary.unchanged)
     return summary
+
+
+def analyze_after_import(created: int) -> list[str]:
+    """ANALYZE the tables an import wrote when it grew them enough to mislead the planner; return
+    the tables analysed.
+
+    Right after a bulk import PostgreSQL's statistics describe the tables as they were (or as
+    empty), and the planner then sorts every section by md5(body) instead of using its index:
+    searches go from milliseconds to seconds. Autovacuum would analyse them eventually, but it
+    may be off or slow, so the import does it itself, by autovacuum's default rule (50 rows plus
+    a tenth of the table; counted on the captures, this import's and those since the last
+    analyse). ANALYZE samples a fixed number of rows, so it costs well under a second whatever
+    the size. SQLite: nothing to do (its planner needs no statistics here).
+    """
+    if connection.vendor != "postgresql" or created < ANALYZE_MIN_CAPTURES:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT greatest(c.reltuples, 0), coalesce(s.n_mod_since_analyze, 0) "
+            "FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
+            "WHERE c.oid = %s::regclass",
+            [Snapshot._meta.db_table],
+        )
+        analysed_rows, modified = cursor.fetchone()
+        # reltuples counts this import's captures once autovacuum or an index build saw them.
+        if max(created, modified) < ANALYZE_MIN_CAPTURES + ANALYZE_SHARE * analysed_rows:
+            return []
+        tables = [model._meta.db_table for model in IMPORTED_TABLES]
+        for table in tables:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+    return tables
 
 
 def _run_batches(items, summary, source, domain, captured_at, user, run, on_file) -> None:
