@@ -399,8 +399,28 @@ def _texts_for(parsed: list[_Parsed]) -> dict[str, PolicyText]:
         for section in sections:
             section.text = text
         rows.extend(sections)
-    Section.objects.bulk_create(rows, batch_size=1000)
+    _insert(Section, rows)
     return found
+
+
+def _insert(model, objects: list) -> None:
+    """Insert unsaved rows whose primary keys nobody needs back: with COPY on PostgreSQL (a
+    first pass writes about six rows per capture; COPY takes a fraction of the INSERTs' time),
+    with bulk_create elsewhere."""
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objects, batch_size=1000)
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    statement = f"COPY {model._meta.db_table} ({names}) FROM STDIN"  # nosec B608: model names
+    # Refusals must reach `_flush` as Django's DatabaseError, as an INSERT's would.
+    with (
+        connection.wrap_database_errors,
+        connection.cursor() as cursor,
+        cursor.cursor.copy(statement) as copy,
+    ):
+        for row in objects:
+            copy.write_row([f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields])
 
 
 def build_text(body: str, sha256: str | None = None) -> tuple[PolicyText, list[Section]]:
@@ -437,7 +457,8 @@ def build_text(body: str, sha256: str | None = None) -> tuple[PolicyText, list[S
 
 
 def _record(reports: list[FileReport], run: ImportRun, first_position: int) -> None:
-    ImportFileResult.objects.bulk_create(
+    _insert(
+        ImportFileResult,
         [
             ImportFileResult(
                 run=run,
@@ -450,7 +471,6 @@ def _record(reports: list[FileReport], run: ImportRun, first_position: int) -> N
             )
             for i, r in enumerate(reports)
         ],
-        batch_size=500,
     )
     counts = dict.fromkeys(Outcome.values, 0)
     for r in reports:
