@@ -33,6 +33,7 @@ BENCHES=(
   "search.py||-"
   "search.py|--identical 0.15|--companies 10 --captures 5 --queries 2 --runs 1 --identical 0.15"
   "export.py|--rows 1000000 --runs 3|--rows 2000 --runs 1"
+  "suggestions.py||--companies 5 --captures 3 --tags 10 --runs 2"
 )
 
 listed=" "
