@@ -14,8 +14,9 @@ def check(what: str, measured: float, goal: float, unit: str, *, at_least: bool 
     return whether it meets it."""
     meets = measured >= goal if at_least else measured <= goal
     sign = ">=" if at_least else "<="
+    unit = f" {unit}" if unit else ""
     print(
-        f"{PREFIX} {what} | {_number(measured)} {unit} | {sign} {_number(goal)} {unit} | "
+        f"{PREFIX} {what} | {_number(measured)}{unit} | {sign} {_number(goal)}{unit} | "
         f"{'meets' if meets else 'MISSES'}",
         flush=True,
     )
