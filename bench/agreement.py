@@ -22,6 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import goals  # noqa: E402 (bench/ is the script's folder)
+
 from annotations.campaigns.agreement import (  # noqa: E402
     Unit,
     category_agreement,
@@ -83,6 +85,12 @@ def main() -> None:
             f"  {row.category:34} kappa {row.fleiss_kappa:.3f} "
             f"alpha {row.krippendorff_alpha:.3f} agreement {row.percent_agreement:.3f}"
         )
+    goals.check(
+        f"agreement statistics, {len(units):,} units (median total)",
+        statistics.median(times["total"]) * 1000,
+        1000,
+        "ms",
+    )
 
 
 if __name__ == "__main__":

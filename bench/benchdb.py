@@ -13,6 +13,18 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+SERVER = "postgres://postgres@127.0.0.1:5432"
+
+
+def named(name: str) -> str:
+    """A bench database's name with `$BENCH_DB_SUFFIX` appended: people (and CI) running the
+    same bench at once on one server each set their own suffix, so no run drops another's."""
+    return name + os.environ.get("BENCH_DB_SUFFIX", "")
+
+
+def default_url(name: str) -> str:
+    """The local server's URL for the bench database `name` (suffixed, see `named`)."""
+    return f"{SERVER}/{named(name)}"
 
 
 def database_name(url: str) -> str:
@@ -68,9 +80,9 @@ def megabytes_on(admin, name: str) -> float:
 def recreate_database(
     base_url: str, name: str | None = None, *, template: str | None = None, migrate: bool = False
 ) -> str:
-    """Drop and create database `name` (default: the one `base_url` names), empty or as a copy
-    of `template`, migrated if asked; return its URL."""
-    url = with_database(base_url, name) if name else base_url
+    """Drop and create database `name` (suffixed, see `named`; default: the one `base_url`
+    names), empty or as a copy of `template`, migrated if asked; return its URL."""
+    url = with_database(base_url, named(name)) if name else base_url
     with admin_connection(url) as admin:
         recreate_on(admin, database_name(url), template)
     if migrate:

@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import fast_diff_match_patch  # noqa: E402
+import goals  # noqa: E402 (bench/ is the script's folder)
 from rapidfuzz.distance import Indel  # noqa: E402
 
 from policies.comparing import diffing  # noqa: E402
@@ -56,6 +57,8 @@ SAMPLE_PAIRS = [
 # Raw engines get this long before a run is cut short (diff-match-patch's own time limit) or,
 # for difflib which has none, before further runs are skipped.
 SLOW_RUN_SECONDS = 3.0
+# Goals for the whole diff (issue #3): a typical pair, a large rewrite; anything else <= 1 s.
+DIFF_GOALS_MS = {"1.3k words, 5% edits": 20, "10k rewrite": 200}
 
 
 @dataclass
@@ -299,7 +302,7 @@ def main() -> None:
     header = f"| {'case':26} | {'measurement':30} | {'ms':>8} | {'runs':>4} |"
     print(header)
     print(f"|{'-' * 28}|{'-' * 32}|{'-' * 9}:|{'-' * 5}:|")
-    summaries = []
+    summaries, whole_diffs = [], []
     for case in (c for c in cases(args.quick) if args.case in c.name):
         timed, summary = measurements(case)
         summaries.append(f"{case.name}: {summary}")
@@ -308,8 +311,12 @@ def main() -> None:
             capped = "dmp" in label and ms >= SLOW_RUN_SECONDS * 1000
             note = " (dmp stopped at its time limit)" if capped else ""
             print(f"| {case.name:26} | {label:30} | {ms:8.1f} | {runs:4} |{note}", flush=True)
+            if label == "diff_sections":
+                whole_diffs.append((case.name, ms))
     print()
     print("\n".join(summaries))
+    for case_name, ms in whole_diffs:
+        goals.check(f"diff_sections, {case_name}", ms, DIFF_GOALS_MS.get(case_name, 1000), "ms")
 
 
 if __name__ == "__main__":

@@ -41,13 +41,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import benchdb  # noqa: E402 (bench/ is the script's folder)
+import goals  # noqa: E402
 
 from policies.reading.text import TEXT_VERSION  # noqa: E402 (pure: no Django settings needed)
 
 PYTHON = sys.executable
 MANAGE = ROOT / "manage.py"
 TIME = Path("/usr/bin/time")
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/palimpsest_bench_export"
+DEFAULT_DATABASE_URL = benchdb.default_url("palimpsest_bench_export")
 
 TAGS_PER_CAPTURE = 100
 CAPTURES_PER_COMPANY = 10
@@ -88,6 +89,13 @@ SELECT s, (s - 1) / {per_company} + 1, (s - 1) / {per_company} + 1, at,
 FROM (SELECT s, timestamptz '2000-01-01 00:00:00+00' + ((s - 1) % {per_company}) * interval
              '400 days' + s * interval '1 second' AS at
       FROM generate_series(1, {captures}) s) x;
+
+UPDATE policies_company c
+SET capture_count = x.n, first_capture = x.first_at, last_capture = x.last_at
+FROM (SELECT company_id, count(*) AS n, min(captured_at) AS first_at,
+             max(captured_at) AS last_at
+      FROM policies_snapshot GROUP BY company_id) x
+WHERE c.id = x.company_id;
 
 WITH categories AS (SELECT array_agg(id ORDER BY id) AS ids FROM annotations_category),
 rows AS (
@@ -297,6 +305,10 @@ def main() -> None:
         f"\nExport rate / COPY rate: {copy_wall / export_wall:.2f} end to end, "
         f"{copy_wall / streaming:.2f} streaming only"
     )
+    goals.check(
+        "CSV export streaming rate / COPY rate", copy_wall / streaming, 0.5, "", at_least=True
+    )
+    goals.check("CSV export peak RSS", median("export", 1), 100, "MB")
 
 
 if __name__ == "__main__":

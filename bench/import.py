@@ -52,14 +52,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import benchdb  # noqa: E402 (bench/ is the script's folder)
 import dj_database_url  # noqa: E402
+import goals  # noqa: E402
 import psycopg  # noqa: E402
-from corpus import Corpus, load_vocabulary, prepare_corpus  # noqa: E402
+from corpus import IDENTICAL_SHARE, Corpus, load_vocabulary, prepare_corpus  # noqa: E402
 from psycopg import sql  # noqa: E402
 
 SAMPLE = ROOT / "sample_data" / "corpus-sample"
 MANAGE = ROOT / "manage.py"
 TIME = Path("/usr/bin/time")
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/palimpsest_bench"
+DEFAULT_DATABASE_URL = benchdb.default_url("palimpsest_bench")
 
 _SUMMARY_RE = re.compile(
     r"Files read: (?P<files>\d+), new captures: (?P<new>\d+), unchanged captures: "
@@ -373,6 +374,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--words", type=int, help="make every policy this many words long")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--identical",
+        type=float,
+        default=IDENTICAL_SHARE,
+        help="share of consecutive captures identical (0.70; the PLL has about 0.15)",
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
         help="PostgreSQL database to drop and recreate; its name must contain 'bench'",
@@ -444,6 +451,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             captures=args.captures,
             seed=args.seed,
             fixed_words=args.words,
+            identical=args.identical,
         )
         for n in sorted(set(args.companies))
     ]
@@ -516,6 +524,13 @@ def print_report(
             f"mean {corpus.mean_words:,}; first pass {net:,.0f} captures/s without startup, "
             f"database {first.database_mb:.0f} MB"
         )
+        goals.check(
+            f"import first pass end to end, {corpus.label} ({corpus.files:,} files)",
+            first.per_second,
+            1000,
+            "captures/s",
+            at_least=True,
+        )
     if len(corpora) > 1:
         small, large = corpora[0], corpora[-1]
         for label in ("first", "re-import"):
@@ -525,6 +540,12 @@ def print_report(
                 f"{b.peak_rss_mb:.0f} MB for {large.files:,} ({large.files / small.files:.0f}x "
                 f"the files, {b.peak_rss_mb / a.peak_rss_mb:.2f}x the peak RSS; "
                 f"{base.peak_rss_mb:.0f} MB is Django's own)"
+            )
+            goals.check(
+                f"import peak RSS, {label}, {large.files / small.files:.0f}x the files",
+                b.peak_rss_mb / a.peak_rss_mb,
+                1.25,
+                "x",
             )
 
 

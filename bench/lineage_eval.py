@@ -26,7 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchdb import recreate_database  # noqa: E402 (bench/ is the script's folder)
+import goals  # noqa: E402 (bench/ is the script's folder)
+from benchdb import recreate_database  # noqa: E402
 
 DB_NAME = "palimpsest_bench_lineage"
 EVAL_FILE = ROOT / "annotations/tests/data/lineage_eval.yaml"
@@ -76,6 +77,9 @@ def main() -> None:
         f"copies merged into the same tag: {report.merged}; "
         f"dropped silently: {len(report.dropped)}; fragments carried: {len(report.fragments)}"
     )
+    goals.check("lineage decisions right", 100 * right / report.total, 95, "%", at_least=True)
+    goals.check("lineage copies dropped silently", len(report.dropped), 0, "")
+    goals.check("lineage fragments carried as unchanged", len(report.fragments), 0, "")
     for problem in report.dropped + report.fragments:
         print(f"  ! {problem}")
     wrong = [d for d in report.decisions if not d.right]

@@ -30,8 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import benchdb  # noqa: E402 (bench/ is the script's folder)
+import goals  # noqa: E402
 
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/palimpsest_bench_opp115"
+DEFAULT_DATABASE_URL = benchdb.default_url("palimpsest_bench_opp115")
 _NAME = re.compile(r"^(\d+)_(.+)\.(html|csv)$")
 
 
@@ -122,6 +123,9 @@ def main() -> None:
             "agreement in a warm process (units from the database, every statistic): median "
             f"{statistics.median(warm):.2f} s; goal <= 1 s"
         )
+        label = f"{args.policies} policies"
+        goals.check(f"import_opp115, {label}", statistics.median(imports), 60, "s")
+        goals.check(f"agreement in a warm process, {label}", statistics.median(warm), 1, "s")
         benchdb.drop_database(args.database_url)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -118,6 +118,7 @@ class Capture:
         self._joined: tuple[str, list[int], list[int]] | None = None
         self._norm: dict[int, tuple[str, list[int]]] = {}
         self._found: dict[str, list[Clause]] = {}
+        self._starts: dict[int, dict[str, list[int]]] = {}
         total = sum(len(s.text) + 1 for s in sections) or 1
         self.base, at = [], 0
         for s in sections:
@@ -175,16 +176,44 @@ class Capture:
             self._joined = ("\x00".join(parts), starts, list(range(len(self.sections))))
         return self._joined
 
+    def _clause_starts(self, key: int) -> dict[str, list[int]]:
+        """Where a whole clause may start in the joined text (a section's start, or after a
+        space or a sentence's end: `_stands_alone`'s test, loosened), by the `key` characters
+        that follow, in order."""
+        if key not in self._starts:
+            joined, _, _ = self._joined_text()
+            starts = self._starts[key] = defaultdict(list)
+            positions = [found.start() for found in _MAY_START_CLAUSE.finditer(joined)]
+            keys = [joined[at : at + key] for at in positions]
+            for at, text in zip(positions, keys, strict=True):
+                starts[text].append(at)
+        return self._starts[key]
+
+    def _occurrences(self, text: str) -> Iterable[int]:
+        """Offsets in the joined text where `text` occurs and a whole clause may start: looked
+        up by its first characters (the longest key it has: many clauses share their first
+        words), so a thousand clauses do not each scan the whole capture."""
+        joined, _, _ = self._joined_text()
+        key = next((key for key in _START_KEYS if len(text) >= key), None)
+        if key is None:
+            at = joined.find(text)
+            while at >= 0:
+                yield at
+                at = joined.find(text, at + 1)
+            return
+        for at in self._clause_starts(key).get(text[:key], ()):
+            if joined.startswith(text, at):
+                yield at
+
     def find_whole(self, text: str, sections: Iterable[int] | None = None) -> list[Clause]:
         """Every place where `text` (normalised) stands as a whole clause, in order."""
         if sections is None:
             if text not in self._found:
-                joined, starts, _ = self._joined_text()
-                found, at = [], joined.find(text)
-                while at >= 0:
+                _, starts, _ = self._joined_text()
+                found = []
+                for at in self._occurrences(text):
                     k = bisect.bisect_right(starts, at) - 1
                     found.extend(self._whole_at(k, at - starts[k], text))
-                    at = joined.find(text, at + 1)
                 self._found[text] = found
             return self._found[text]
         found = []
@@ -204,6 +233,12 @@ class Capture:
         raw = self.sections[k].text
         return [Clause(k, start, end, text)] if _stands_alone(raw, start, end) else []
 
+
+# A whole clause starts a section or follows a block's end or a sentence's end, possibly with
+# spaces between (`_stands_alone`); in the joined, normalised text the character before it is
+# then one of these (NUL between sections). A superset of the places: each is checked after.
+_MAY_START_CLAUSE = re.compile(r"(?:^|(?<=[\x00 .!?…:;\"'”’)\]]))(?=[^\s\x00])")
+_START_KEYS = (40, 12)
 
 # Whitespace that normalising would change: anything but single spaces inside lines.
 _IRREGULAR_SPACE = re.compile(r"[^\S \n]| {2}| \n|\n |^ | $")

@@ -441,3 +441,35 @@ def test_deleting_a_capture_in_the_admin_recounts_its_company(admin_client):
     company.refresh_from_db()
     assert (company.capture_count, company.first_capture.year) == (1, 2019)
     assert Snapshot.objects.get(company=company).unchanged is False
+
+
+@pytest.mark.postgres
+def test_a_bulk_import_analyzes_the_tables_it_grew(tmp_path, monkeypatch):
+    # Statistics from before a bulk import make the planner sort every section by md5(body)
+    # instead of using its index (searches take seconds), and autovacuum may be off.
+    from django.db import connection
+
+    from policies.importing import importer
+
+    monkeypatch.setattr(importer, "ANALYZE_MIN_CAPTURES", 3)
+    for day in range(1, 5):
+        write_policy(tmp_path, "example.com", f"2015010{day}000000", BODY + f"\nDay {day}.\n")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT now()")
+        started = cursor.fetchone()[0]
+    import_paths([tmp_path])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT relname FROM pg_stat_user_tables WHERE last_analyze >= %s", [started]
+        )
+        analysed = {name for (name,) in cursor.fetchall()}
+    assert {"policies_section", "policies_policytext", "policies_snapshot"} <= analysed
+
+
+def test_a_small_import_analyzes_nothing(django_assert_max_num_queries):
+    from policies.importing.importer import analyze_after_import
+
+    # Below autovacuum's 50-row threshold an import asks nothing of the database.
+    with django_assert_max_num_queries(0):
+        assert analyze_after_import(49) == []
