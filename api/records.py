@@ -17,6 +17,7 @@ from policies.comparing.diffing import SectionDiff
 from policies.models import Company, Section, Snapshot
 from policies.reading.text import count_words
 from policies.searching.search import SearchResults
+from policies.trends.trends import Trends
 
 
 def _absolute(request: HttpRequest, name: str, *args: str) -> str:
@@ -137,4 +138,46 @@ def search_record(request: HttpRequest, results: SearchResults) -> dict:
             }
             for group in results.groups
         ],
+    }
+
+
+def trends_record(request: HttpRequest, trends: Trends) -> dict:
+    """The trends as the page shows them: seasons, and the queries' and categories' shares."""
+    query = request.GET.urlencode()
+    suffix = f"?{query}" if query else ""
+
+    def series(items) -> list[dict]:
+        return [
+            {
+                "key": one.key,
+                "label": one.label,
+                "points": [{**asdict(p), "share": p.share} for p in one.points],
+            }
+            for one in items
+        ]
+
+    return {
+        "companies": list(trends.filters.companies),
+        "first": trends.filters.first or None,
+        "last": trends.filters.last or None,
+        "seasons": [
+            {**asdict(s), "first_day": s.first_day, "last_day": s.last_day} for s in trends.seasons
+        ],
+        "queries": series(trends.queries),
+        "categories": series(trends.categories),
+        "csv_url": request.build_absolute_uri(reverse("trends_csv") + suffix),
+        "html_url": request.build_absolute_uri(reverse("trends") + suffix),
+    }
+
+
+def agreement_figures(request: HttpRequest, campaign, unit: str, rows, names: dict) -> dict:
+    """A campaign's agreement rows (`agreement.AgreementRow`) with the categories' names."""
+    link = f"?unit={unit}"
+    return {
+        "campaign": campaign.slug,
+        "name": campaign.name,
+        "unit": unit,
+        "rows": [{**asdict(row), "name": names.get(row.category, row.category)} for row in rows],
+        "csv_url": _absolute(request, "campaign_agreement_csv", campaign.slug) + link,
+        "html_url": _absolute(request, "campaign_agreement", campaign.slug) + link,
     }

@@ -8,8 +8,8 @@ the step it belongs to (not Django signals, which hide the order of work):
   captures (tags follow their clauses into them);
 - `texts_changed(section_ids)`: `reader.refresh_texts`, after sections' readable text was
   derived again (tags pointing into it are re-anchored);
-- `overlay()`: what the reading, comparing and search pages show besides the policy itself
-  (tags, the practice timeline, the tagging controls).
+- `overlay()`: what the reading, comparing, search and trends pages show besides the policy
+  itself (tags, the practice timeline, the tagging controls, the tags' share per half-year).
 
 Another app fills them in its `AppConfig.ready()`: `register_overlay(...)`,
 `on_captures_imported(...)`, `on_texts_changed(...)`. With nothing registered, the pages show
@@ -18,7 +18,7 @@ the policies alone and imports do nothing more.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +70,12 @@ class Overlay:
     def tagged_captures(self, slug: str) -> list[tuple[int, int]]:
         """(section id, capture id) of every tag of the category that anyone may see."""
         return []
+
+    def trend_tags(self) -> tuple[list[tuple[str, str]], Iterable[tuple[int, str]]]:
+        """For the trends: the categories (slug, name) in taxonomy order, and the distinct
+        (capture id, category slug) of the tags anyone may see; a capture with adjudicated
+        gold counts its gold tags only."""
+        return [], []
 
 
 _overlay: list[Overlay] = [Overlay()]

@@ -10,17 +10,21 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import Coalesce, Lag, Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from policies.trends.seasons import season_of
+
 
 class CompanyQuerySet(models.QuerySet):
     def refresh_capture_stats(self, company_ids) -> int:
         """Recount the companies' captures and first/last capture times (after imports, merges
-        and deletions); the list page sorts 100,000 companies on these columns."""
+        and deletions); the list page sorts 100,000 companies on these columns. Their policies
+        per half-year (`SeasonPolicy`, read by the trends) follow."""
+        SeasonPolicy.objects.refresh_for(company_ids)
         captures = Snapshot.objects.filter(company=OuterRef("pk")).order_by()
         return self.filter(pk__in=company_ids).update(
             capture_count=Coalesce(
@@ -362,3 +366,77 @@ class TextComparison(models.Model):
 
     def __str__(self) -> str:
         return f"{self.old_text_id} → {self.new_text_id}"
+
+
+class SeasonPolicyQuerySet(models.QuerySet):
+    def refresh_for(self, company_ids) -> int:
+        """Rebuild the companies' policies per half-year from their captures (after imports,
+        merges and deletions) and mark the corpus summaries stale; returns the rows written."""
+        company_ids = list(company_ids)
+        rows = (
+            Snapshot.objects.filter(company_id__in=company_ids)
+            .order_by("company_id", "captured_at")
+            .values_list("pk", "company_id", "captured_at", "text_id", "text__word_count")
+        )
+        latest: dict[tuple[str, int], SeasonPolicy] = {}
+        for pk, company_id, captured_at, text_id, words in rows.iterator(chunk_size=5000):
+            key = (season_of(captured_at), company_id)
+            before = latest.get(key)
+            latest[key] = SeasonPolicy(
+                season=key[0],
+                company_id=company_id,
+                snapshot_id=pk,
+                text_id=text_id,
+                word_count=words,
+                captures=(before.captures + 1) if before else 1,
+            )
+        with transaction.atomic():
+            self.filter(company_id__in=company_ids).delete()
+            self.bulk_create(latest.values(), batch_size=1000)
+            # Rebuilt from SeasonPolicy when the trends are next read (trends.season_summaries).
+            SeasonSummary.objects.all().delete()
+        return len(latest)
+
+
+class SeasonPolicy(models.Model):
+    """A company's policy in a half-year (policies.trends.seasons): its latest capture in it,
+    with that capture's word count and how many captures the company had in the half-year.
+    Kept by `CompanyQuerySet.refresh_capture_stats`; the trends read these, not the captures."""
+
+    season = models.CharField(max_length=6)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="+")
+    text = models.ForeignKey(PolicyText, on_delete=models.CASCADE, related_name="+")
+    word_count = models.PositiveIntegerField()
+    captures = models.PositiveIntegerField()
+
+    objects = SeasonPolicyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["season", "company"]
+        constraints = [
+            models.UniqueConstraint(fields=["season", "company"], name="season_policy_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company_id} in {self.season}"
+
+
+class SeasonSummary(models.Model):
+    """The whole corpus in a half-year: captures, companies (= policies) and the quartiles of
+    the policies' word counts. Precomputed (they do not depend on a query); emptied whenever
+    `SeasonPolicy` changes and rebuilt on the next read."""
+
+    season = models.CharField(max_length=6, unique=True)
+    captures = models.PositiveIntegerField()
+    companies = models.PositiveIntegerField()
+    words_q1 = models.FloatField()
+    words_median = models.FloatField()
+    words_q3 = models.FloatField()
+
+    class Meta:
+        ordering = ["season"]
+        verbose_name_plural = "season summaries"
+
+    def __str__(self) -> str:
+        return self.season

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
 
 from annotations.campaigns.campaigns import campaign_work, own_work_only
 from annotations.lineage.timeline import practice_timeline
-from annotations.models import Annotation, Category
+from annotations.models import Annotation, Category, GoldDecision
 from annotations.suggesting.suggestions import ACCEPT_ALL_MINIMUM, Suggestion, suggestions_for
 from annotations.tagging.highlighting import Highlight, highlight
 from policies.extensions import Overlay, SectionView
@@ -196,3 +197,18 @@ class TagOverlay(Overlay):
             .values_list("section_id", "snapshot_id")
             .distinct()
         )
+
+    def trend_tags(self):
+        gold = Annotation.objects.filter(layer=Annotation.Layer.GOLD).values("snapshot_id")
+        decided = GoldDecision.objects.values("snapshot_id")
+        counted = Q(layer=Annotation.Layer.GOLD) | ~(
+            Q(snapshot_id__in=gold) | Q(snapshot_id__in=decided)
+        )
+        pairs = (
+            Annotation.objects.shown()
+            .visible_to(AnonymousUser())
+            .filter(counted)
+            .values_list("snapshot_id", "category__slug")
+            .distinct()
+        )
+        return list(Category.objects.values_list("slug", "name")), pairs
