@@ -25,12 +25,13 @@ import hashlib
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.core.paginator import Page, Paginator
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
@@ -39,7 +40,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from policies.extensions import overlay
 from policies.filters import CaptureFilters, Params, param_value
-from policies.models import Section, Snapshot
+from policies.models import Section, Snapshot, TrendText
 
 MAX_QUERY_CHARS = 500
 CANDIDATES = 1000  # matching sections ranked per query; beyond that, results are "the first"
@@ -386,7 +387,7 @@ def _substring_snippet(text: str, terms: list[str]) -> SafeString:
 def sections_matching(query: str) -> QuerySet[Section]:
     """Every section the search finds for a (cleaned) query, unranked and unfiltered: on
     PostgreSQL its stored vector matches `websearch_to_tsquery`; on SQLite every word and
-    "phrase" is a substring and no -excluded one is. The trends count policies with these."""
+    "phrase" is a substring and no -excluded one is."""
     if connection.vendor == "postgresql":
         # A subquery of its own: the caller may alias the outer table (as a subquery itself).
         matches = RawSQL(
@@ -402,6 +403,44 @@ def sections_matching(query: str) -> QuerySet[Section]:
     for term in unwanted:
         sections = sections.exclude(plain__icontains=term)
     return sections
+
+
+def texts_matching(query: str) -> QuerySet:
+    """Ids (`text_id`) of the texts of half-year policies that match a (cleaned) query as a
+    whole: on PostgreSQL the whole text's stored vector (`TrendText`, the sections' search
+    configuration) matches `websearch_to_tsquery`; on SQLite every word and "phrase" is in
+    some section and no -excluded one is in any. The trends count policies with these."""
+    if connection.vendor == "postgresql":
+        matches = RawSQL(
+            "SELECT text_id FROM policies_trendtext "
+            "WHERE search_vector @@ websearch_to_tsquery('english', %s)",
+            [query],
+        )
+        return TrendText.objects.filter(pk__in=matches).values("text_id")
+    wanted, unwanted = query_terms(query)
+    texts = TrendText.objects.all() if wanted else TrendText.objects.none()
+    for term in wanted:
+        texts = texts.filter(
+            text_id__in=Section.objects.filter(plain__icontains=term).values("text_id")
+        )
+    for term in unwanted:
+        texts = texts.exclude(
+            text_id__in=Section.objects.filter(plain__icontains=term).values("text_id")
+        )
+    return texts.values("text_id")
+
+
+@contextmanager
+def through_the_index() -> Iterator[None]:
+    """Run `texts_matching` statements through the GIN index. PostgreSQL prices reading a
+    stored vector as free, so on `policies_trendtext` (a small table of large, TOASTed vectors)
+    it prefers decompressing all 30,000 of them to asking the index: 600 ms instead of 10 for
+    a rare word. No effect on SQLite."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_seqscan = off")
+        yield
 
 
 def has_words(query: str) -> bool:

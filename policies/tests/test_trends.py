@@ -177,6 +177,20 @@ def test_share_of_policies_matching_a_query(corpus):
     assert [(p.count, p.of) for p in gdpr.points] == [(0, 3), (0, 2), (1, 1)]
 
 
+def test_a_policy_matches_as_a_whole_text_not_section_by_section(corpus):
+    two_sections = f"# Policy\n\n{SHARING}\n\n## Rights\n\n{GDPR}\n"
+    make_snapshot(
+        make_company(slug="d.example"),
+        captured_at=datetime(2017, 3, 1, tzinfo=UTC),
+        body=two_sections,
+    )
+    (both,) = _trends(q="GDPR advertisers").queries
+    # 2017-A: b's policy names the GDPR only; d's names both, in different sections.
+    assert [(p.season, p.count, p.of) for p in both.points][-1] == ("2017-A", 1, 2)
+    (excluded,) = _trends(q="GDPR -advertisers").queries
+    assert [(p.count, p.of) for p in excluded.points][-1] == (1, 2)
+
+
 def test_query_share_within_chosen_companies(corpus):
     (dnt,) = _trends(q='"do not track"', company="b.example,c.example").queries
     assert [(p.season, p.count, p.of) for p in dnt.points] == [
@@ -291,8 +305,9 @@ def test_trends_page_queries_do_not_grow_with_the_corpus(
     _grow(extra)
     client.get("/trends/")  # rebuilds the summaries once after the imports
     full_text = connection.vendor == "postgresql"
-    # 1 session-free page: the summaries; per query: [has words (PostgreSQL)] + the count; the
-    # categories; the tagged pairs; (no tags: the policies are not read).
-    with django_assert_num_queries(3 + 2 * (1 + full_text)):
+    # The summaries (1); per query: [has words (PostgreSQL)], a savepoint, [the index-first
+    # setting (PostgreSQL)], the count per half-year, its release; the categories (1); the
+    # tagged pairs (1). No tags: the policies are not read. The same at both sizes.
+    with django_assert_num_queries(3 + 2 * (3 + 2 * full_text)):
         response = client.get("/trends/", {"q": ["track", "GDPR"]})
     assert response.status_code == 200

@@ -5,8 +5,9 @@ policies carrying each category.
 A half-year's *policies* are each company's latest capture in it (`SeasonPolicy`, kept at
 import). What does not depend on a query is precomputed: the policies themselves, and for the
 whole corpus the counts and quartiles (`SeasonSummary`, rebuilt on the first read after an
-import). A query costs one statement: the texts whose sections the site's search matches
-(`searching.search.sections_matching`), counted among the policies per half-year.
+import). A query costs one statement: the policies' texts the site's search configuration matches as
+wholes (`searching.search.texts_matching`, on their precomputed vectors), counted per
+half-year.
 
 Shares of categories are over the half-year's *tagged* policies (those carrying any tag anyone
 may see; adjudicated gold where a capture has it, through `extensions.overlay().trend_tags`):
@@ -26,7 +27,7 @@ from django.db.models import Count, QuerySet
 from policies.extensions import overlay
 from policies.filters import CaptureFilters, FilterError, Params
 from policies.models import Company, SeasonPolicy, SeasonSummary
-from policies.searching.search import clean_query, has_words, sections_matching
+from policies.searching.search import clean_query, has_words, texts_matching, through_the_index
 from policies.spreadsheets import csv_safe
 from policies.trends.charts import SeasonChart, season_chart
 from policies.trends.seasons import quartiles, season_bounds, season_of, seasons_between
@@ -197,13 +198,9 @@ def _query_series(query: str, policies: QuerySet, seasons: list[Season]) -> Seri
         raise FilterError(
             f"q: {query[:60]!r} has no words to search for (very common words alone are ignored)"
         )
-    texts = sections_matching(query).values("text_id")
-    counts = dict(
-        policies.filter(text_id__in=texts)
-        .values("season")
-        .annotate(n=Count("pk"))
-        .values_list("season", "n")
-    )
+    matching = policies.filter(text_id__in=texts_matching(query))
+    with through_the_index():
+        counts = dict(matching.values("season").annotate(n=Count("pk")).values_list("season", "n"))
     points = [Share(s.season, counts.get(s.season, 0), s.companies) for s in seasons]
     return Series(query, query, points)
 
@@ -279,7 +276,9 @@ def trend_charts(trends: Trends) -> TrendCharts:
         rows = [(one.label, [p.share for p in one.points]) for one in series]
         return season_chart(names, rows, percent=True)
 
-    return TrendCharts(corpus, words, shares(trends.queries), shares(trends.categories))
+    # Categories nobody tagged in these half-years would crowd the legend with flat lines.
+    used = [one for one in trends.categories if any(p.count for p in one.points)]
+    return TrendCharts(corpus, words, shares(trends.queries), shares(used))
 
 
 TREND_COLUMNS = ("chart", "series", "season", "value", "count", "of")
