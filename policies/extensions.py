@@ -18,7 +18,7 @@ the policies alone and imports do nothing more.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,11 +71,21 @@ class Overlay:
         """(section id, capture id) of every tag of the category that anyone may see."""
         return []
 
-    def trend_tags(self) -> tuple[list[tuple[str, str]], Iterable[tuple[int, str]]]:
-        """For the trends: the categories (slug, name) in taxonomy order, and the distinct
-        (capture id, category slug) of the tags anyone may see; a capture with adjudicated
-        gold counts its gold tags only."""
-        return [], []
+    def trend_tags(self, policies) -> TrendTags:
+        """For the trends: among `policies` (a SeasonPolicy queryset), per half-year, how many
+        carry a tag anyone may see, and how many one of each category (gold where adjudicated)."""
+        return TrendTags()
+
+
+@dataclass(frozen=True)
+class TrendTags:
+    """What the trends show of tags: the categories (slug, name) in taxonomy order; per
+    half-year the policies carrying any tag; per (half-year, category slug) those carrying
+    one of the category."""
+
+    categories: list[tuple[str, str]] = field(default_factory=list)
+    tagged: dict[str, int] = field(default_factory=dict)
+    by_category: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 _overlay: list[Overlay] = [Overlay()]

@@ -406,7 +406,7 @@ class SeasonPolicy(models.Model):
 
     season = models.CharField(max_length=6)
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
-    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="+")
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="season_policies")
     text = models.ForeignKey(PolicyText, on_delete=models.CASCADE, related_name="+")
     word_count = models.PositiveIntegerField()
     captures = models.PositiveIntegerField()

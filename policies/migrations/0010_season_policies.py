@@ -78,7 +78,7 @@ class Migration(migrations.Migration):
                     "snapshot",
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
+                        related_name="season_policies",
                         to="policies.snapshot",
                     ),
                 ),

@@ -306,8 +306,9 @@ def test_trends_page_queries_do_not_grow_with_the_corpus(
     client.get("/trends/")  # rebuilds the summaries once after the imports
     full_text = connection.vendor == "postgresql"
     # The summaries (1); per query: [has words (PostgreSQL)], a savepoint, [the index-first
-    # setting (PostgreSQL)], the count per half-year, its release; the categories (1); the
-    # tagged pairs (1). No tags: the policies are not read. The same at both sizes.
-    with django_assert_num_queries(3 + 2 * (3 + 2 * full_text)):
+    # setting (PostgreSQL)], the count per half-year, its release; the categories (1), the
+    # tagged policies per half-year (1) and per half-year and category (1). The same at both
+    # sizes.
+    with django_assert_num_queries(4 + 2 * (3 + 2 * full_text)):
         response = client.get("/trends/", {"q": ["track", "GDPR"]})
     assert response.status_code == 200

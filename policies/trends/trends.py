@@ -209,28 +209,17 @@ def _category_series(
     policies: QuerySet, seasons: list[Season]
 ) -> tuple[list[Season], list[Series]]:
     """The seasons with their tagged policies counted, and a series per category."""
-    categories, pairs = overlay().trend_tags()
-    if not categories:
+    tags = overlay().trend_tags(policies)
+    if not tags.categories:
         return seasons, []
-    tagged: dict[int, set[str]] = defaultdict(set)
-    for snapshot_id, slug in pairs:
-        tagged[snapshot_id].add(slug)
-    per_season: dict[str, int] = defaultdict(int)
-    per_category: dict[tuple[str, str], int] = defaultdict(int)
-    if tagged:
-        for snapshot_id, season in policies.values_list("snapshot_id", "season").iterator(5000):
-            if snapshot_id in tagged:
-                per_season[season] += 1
-                for slug in tagged[snapshot_id]:
-                    per_category[season, slug] += 1
-    seasons = [Season(**{**s.__dict__, "tagged": per_season.get(s.season, 0)}) for s in seasons]
+    seasons = [Season(**{**s.__dict__, "tagged": tags.tagged.get(s.season, 0)}) for s in seasons]
     series = [
         Series(
             slug,
             name,
-            [Share(s.season, per_category.get((s.season, slug), 0), s.tagged) for s in seasons],
+            [Share(s.season, tags.by_category.get((s.season, slug), 0), s.tagged) for s in seasons],
         )
-        for slug, name in categories
+        for slug, name in tags.categories
     ]
     return seasons, series
 
