@@ -168,3 +168,21 @@ def test_list_queries_stay_flat_as_the_data_grows(client, bearer, tagged, url):
     _grow(2, 12)
     assert _count(client, url, bearer) == small
     assert small <= 6
+
+
+def test_record_urls_are_the_routes_urls(rf, history):
+    # The records fill cached route templates instead of reversing each URL: the same URLs.
+    from api.records import _absolute, _company_url
+
+    request = rf.get("/api/v1/companies")
+    for slug in ("example.com", "a b@c:d+e.org", "90000000000001.example"):
+        for name, tokens in [
+            ("api:company", ()),
+            ("company_detail", ()),
+            ("api:capture", ("20190304000000",)),
+            ("snapshot_detail", ("2019-03-04",)),
+            ("api:comparison", ("20180102100000", "20190304000000")),
+        ]:
+            assert _company_url(request, name, slug, *tokens) == _absolute(
+                request, name, slug, *tokens
+            )
