@@ -159,7 +159,8 @@ def _count(client, url: str, headers: dict) -> int:
 )
 def test_list_queries_stay_flat_as_the_data_grows(client, bearer, tagged, url):
     # With a token: the token (1), updating last use at most once a minute (0 here), the
-    # rate count (1), then
+    # rate count (1; inside the test's transaction also its savepoint and release, and on
+    # PostgreSQL the asynchronous-commit setting), then
     # companies: the page (1) and their domains (1); captures: the company (1), the page with
     # each capture's previous one (1), the stored comparisons (1); tags: running campaigns (1),
     # the page's ids (1) and its rows (1). The same at both sizes.
@@ -167,7 +168,7 @@ def test_list_queries_stay_flat_as_the_data_grows(client, bearer, tagged, url):
     small = _count(client, url, bearer)
     _grow(2, 12)
     assert _count(client, url, bearer) == small
-    assert small <= 6
+    assert small <= 8 + (connection.vendor == "postgresql")
 
 
 def test_record_urls_are_the_routes_urls(rf, history):
