@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from django.core.cache import cache
 
 from annotations.tests.factories import make_user, tag_text
 from api.tokens import issue_token
@@ -23,6 +24,13 @@ TIMES = [
     datetime(2019, 3, 4, 0, 0, tzinfo=UTC),
     datetime(2019, 6, 30, 23, 59, 59, tzinfo=UTC),
 ]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_tag_counts():
+    cache.clear()  # the trends keep tag shares a minute; each test counts its own
+    yield
+    cache.clear()
 
 
 @pytest.fixture
