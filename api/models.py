@@ -51,3 +51,16 @@ class ApiToken(models.Model):
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class RateWindow(models.Model):
+    """A caller's requests in the current minute (`access.count_request`): one row per caller,
+    reset when a new minute starts. In the database, not in a worker's memory, so every
+    gunicorn worker counts against the same limit."""
+
+    key = models.CharField(max_length=200, unique=True)  # "token:12", "address:10.0.0.1"
+    window = models.BigIntegerField()  # minutes since the epoch
+    count = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key} at {self.window}: {self.count}"

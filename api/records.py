@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from functools import cache
+from urllib.parse import quote
 
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
+from django.utils.http import RFC3986_SUBDELIMS
 
 from annotations.exports.export import CSV_COLUMNS
 from policies.comparing.comparison import change_sizes
@@ -17,10 +20,32 @@ from policies.comparing.diffing import SectionDiff
 from policies.models import Company, Section, Snapshot
 from policies.reading.text import count_words
 from policies.searching.search import SearchResults
+from policies.trends.trends import Trends
 
 
 def _absolute(request: HttpRequest, name: str, *args: str) -> str:
     return request.build_absolute_uri(reverse(name, args=args))
+
+
+# Markers that satisfy the company converter and the capture token's pattern, unlike any path.
+_SLUG_MARK = quote("\ue000", safe=RFC3986_SUBDELIMS + "/~:@")
+_TOKEN_MARKS = ("90000000000001", "90000000000002")
+
+
+@cache
+def _template(name: str, arity: int, prefix: str) -> str:
+    """The route's path with markers for a company slug and up to two capture tokens: a page of
+    50 companies or captures needs 150 URLs, and `reverse` is slow enough to matter."""
+    return reverse(name, args=["\ue000", *_TOKEN_MARKS[: arity - 1]])
+
+
+def _company_url(request: HttpRequest, name: str, slug: str, *tokens: str) -> str:
+    """`_absolute(request, name, slug, *tokens)` from the route's cached template."""
+    path = _template(name, 1 + len(tokens), get_script_prefix())
+    for mark, token in zip(_TOKEN_MARKS, tokens, strict=False):
+        path = path.replace(mark, token)
+    path = path.replace(_SLUG_MARK, quote(slug, safe=RFC3986_SUBDELIMS + "/~:@"))
+    return f"{request.scheme}://{request.get_host()}{path}"
 
 
 def company_record(request: HttpRequest, company: Company) -> dict:
@@ -32,9 +57,9 @@ def company_record(request: HttpRequest, company: Company) -> dict:
         "capture_count": company.capture_count,
         "first_capture": company.first_capture,
         "last_capture": company.last_capture,
-        "url": _absolute(request, "api:company", company.slug),
-        "captures_url": _absolute(request, "api:company_captures", company.slug),
-        "html_url": _absolute(request, "company_detail", company.slug),
+        "url": _company_url(request, "api:company", company.slug),
+        "captures_url": _company_url(request, "api:company_captures", company.slug),
+        "html_url": _company_url(request, "company_detail", company.slug),
     }
 
 
@@ -65,12 +90,12 @@ def _capture(request: HttpRequest, snapshot: Snapshot, sizes: dict) -> dict:
         "words_removed": None if first else removed,
         # The one meaning of "unchanged": the same wording as the previous capture.
         "unchanged": not first and snapshot.unchanged,
-        "url": _absolute(request, "api:capture", slug, snapshot.timestamp),
-        "html_url": _absolute(request, "snapshot_detail", slug, snapshot.timestamp),
+        "url": _company_url(request, "api:capture", slug, snapshot.timestamp),
+        "html_url": _company_url(request, "snapshot_detail", slug, snapshot.timestamp),
         "comparison_url": (
             None
             if first
-            else _absolute(request, "api:comparison", slug, previous, snapshot.timestamp)
+            else _company_url(request, "api:comparison", slug, previous, snapshot.timestamp)
         ),
     }
 
@@ -137,4 +162,46 @@ def search_record(request: HttpRequest, results: SearchResults) -> dict:
             }
             for group in results.groups
         ],
+    }
+
+
+def trends_record(request: HttpRequest, trends: Trends) -> dict:
+    """The trends as the page shows them: seasons, and the queries' and categories' shares."""
+    query = request.GET.urlencode()
+    suffix = f"?{query}" if query else ""
+
+    def series(items) -> list[dict]:
+        return [
+            {
+                "key": one.key,
+                "label": one.label,
+                "points": [{**asdict(p), "share": p.share} for p in one.points],
+            }
+            for one in items
+        ]
+
+    return {
+        "companies": list(trends.filters.companies),
+        "first": trends.filters.first or None,
+        "last": trends.filters.last or None,
+        "seasons": [
+            {**asdict(s), "first_day": s.first_day, "last_day": s.last_day} for s in trends.seasons
+        ],
+        "queries": series(trends.queries),
+        "categories": series(trends.categories),
+        "csv_url": request.build_absolute_uri(reverse("trends_csv") + suffix),
+        "html_url": request.build_absolute_uri(reverse("trends") + suffix),
+    }
+
+
+def agreement_figures(request: HttpRequest, campaign, unit: str, rows, names: dict) -> dict:
+    """A campaign's agreement rows (`agreement.AgreementRow`) with the categories' names."""
+    link = f"?unit={unit}"
+    return {
+        "campaign": campaign.slug,
+        "name": campaign.name,
+        "unit": unit,
+        "rows": [{**asdict(row), "name": names.get(row.category, row.category)} for row in rows],
+        "csv_url": _absolute(request, "campaign_agreement_csv", campaign.slug) + link,
+        "html_url": _absolute(request, "campaign_agreement", campaign.slug) + link,
     }

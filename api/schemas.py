@@ -9,6 +9,7 @@ from typing import Any, get_type_hints
 from ninja import Schema
 from pydantic import create_model
 
+from annotations.campaigns.agreement import AgreementRow
 from annotations.exports.export import CSV_COLUMNS
 from policies.comparing.diffing import AlignedRow, SectionDiff
 
@@ -158,3 +159,57 @@ class TagPage(Schema):
     items: list[Tag]  # type: ignore[valid-type]
     next_cursor: str | None
     next: str | None
+
+
+class TrendSeason(Schema):
+    season: str
+    first_day: date
+    last_day: date
+    captures: int
+    companies: int
+    words_q1: float | None
+    words_median: float | None
+    words_q3: float | None
+    tagged: int
+
+
+class TrendShare(Schema):
+    season: str
+    count: int
+    of: int
+    share: float | None
+
+
+class TrendSeries(Schema):
+    key: str
+    label: str
+    points: list[TrendShare]
+
+
+class Trends(Schema):
+    """Per half-year: the corpus (or the chosen companies), the share of policies matching each
+    query, and the share of tagged policies carrying each category."""
+
+    companies: list[str]
+    first: str | None
+    last: str | None
+    seasons: list[TrendSeason]
+    queries: list[TrendSeries]
+    categories: list[TrendSeries]
+    csv_url: str
+    html_url: str
+
+
+# A campaign's agreement per category: the statistics' own fields (`agreement.AgreementRow`).
+AgreementFigures = create_model(
+    "AgreementFigures", __base__=Schema, name=(str, ...), **_fields(AgreementRow, without=())
+)
+
+
+class Agreement(Schema):
+    campaign: str
+    name: str
+    unit: str
+    rows: list[AgreementFigures]  # type: ignore[valid-type]
+    csv_url: str
+    html_url: str

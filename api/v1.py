@@ -20,8 +20,10 @@ from ninja.errors import HttpError, Throttled, ValidationError
 from ninja.security import HttpBearer
 
 import policies.urls  # noqa: F401 -- registers the "company" path converter used below
+from annotations.campaigns.adjudication import UNITS, agreement, campaign_categories
+from annotations.campaigns.agreement import ALL
 from annotations.exports.export import ExportFilters, csv_fields
-from annotations.models import Annotation
+from annotations.models import Annotation, Campaign
 from api import records, schemas
 from api.access import Caller, PerCallerRate, Unauthorized, authenticate
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
@@ -31,6 +33,7 @@ from policies.models import Company, Domain, Snapshot
 from policies.permissions import can_export, can_run_campaigns
 from policies.reading.reader import rendered_sections
 from policies.searching.search import SearchFilters, search_sections
+from policies.trends.trends import MAX_QUERIES, TrendFilters, corpus_trends
 from policies.urls import CAPTURE
 
 
@@ -266,3 +269,47 @@ def search(
         raise FilterError("q: give one or more words to search for")
     results = search_sections(q, SearchFilters.from_params(request.GET))
     return records.search_record(request, results)
+
+
+@api.get("/trends", response={200: schemas.Trends, **ERRORS}, url_name="trends")
+def trends(
+    request: HttpRequest,
+    company: list[str] = Query(None, description="slugs (repeatable or comma-separated)"),
+    date_from: str = Query("", alias="from", description="the half-year holding this day"),
+    date_to: str = Query("", alias="to"),
+    q: list[str] = Query(None, description=f"search queries (repeatable, at most {MAX_QUERIES})"),
+):
+    """Per half-year (2016-A: January-June): captures, companies, the quartiles of the
+    policies' word counts (a company's policy in a half-year is its latest capture in it),
+    the share of policies matching each query (the site's search), and the share of tagged
+    policies carrying each category (gold where adjudicated). The trends page's figures."""
+    # The declared parameters document the filters; the page's parser reads them.
+    return records.trends_record(request, corpus_trends(TrendFilters.from_params(request.GET)))
+
+
+@api.get(
+    "/campaigns/{slug}/agreement",
+    response={**ERRORS, 200: schemas.Agreement, 403: schemas.Problem},
+    url_name="campaign_agreement",
+)
+def campaign_agreement(
+    request: HttpRequest,
+    slug: str,
+    unit: str = Query("section", description="section|clause"),
+    company: str = Query("", description="one company's units only (a slug)"),
+    category: str = Query("", description="one category only (a slug)"),
+):
+    """Agreement between a campaign's annotators per category and for all (Fleiss' kappa,
+    Krippendorff's alpha, percent agreement): the campaign's agreement page, as JSON. Needs
+    the Curator role, as the page does."""
+    user = request.auth.user
+    if not user.is_authenticated:
+        raise Unauthorized("Agreement needs a token (or a session) of a Curator.")
+    if not can_run_campaigns(user):
+        return Status(403, {"message": "Agreement figures need the Curator role."})
+    if unit not in UNITS:
+        raise FilterError(f"unit: expected {' or '.join(UNITS)} (got {unit[:20]!r})")
+    campaign = get_object_or_404(Campaign, slug=slug)
+    rows, _ = agreement(campaign, unit=unit, company=company, category=category)
+    names = {c.slug: c.name for c in campaign_categories(campaign)} | {ALL: "All categories"}
+    return records.agreement_figures(request, campaign, unit, rows, names)

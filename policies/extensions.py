@@ -8,9 +8,9 @@ the step it belongs to (not Django signals, which hide the order of work):
   captures (tags follow their clauses into them);
 - `texts_changed(section_ids)`: `reader.refresh_texts`, after sections' readable text was
   derived again (tags pointing into it are re-anchored);
-- `overlay()`: what the reading, comparing and search pages show besides the policy itself
-  (tags, the practice timeline, the tagging controls), and what else a signed-in user's
-  stored pages depend on (`viewer_state`).
+- `overlay()`: what the reading, comparing, search and trends pages show besides the policy
+  itself (tags, the practice timeline, the tagging controls, the tags' share per half-year),
+  and what else a signed-in user's stored pages depend on (`viewer_state`).
 
 Another app fills them in its `AppConfig.ready()`: `register_overlay(...)`,
 `on_captures_imported(...)`, `on_texts_changed(...)`. With nothing registered, the pages show
@@ -78,6 +78,22 @@ class Overlay:
     def tagged_captures(self, slug: str) -> list[tuple[int, int]]:
         """(section id, capture id) of every tag of the category that anyone may see."""
         return []
+
+    def trend_tags(self, policies) -> TrendTags:
+        """For the trends: among `policies` (a SeasonPolicy queryset), per half-year, how many
+        carry a tag anyone may see, and how many one of each category (gold where adjudicated)."""
+        return TrendTags()
+
+
+@dataclass(frozen=True)
+class TrendTags:
+    """What the trends show of tags: the categories (slug, name) in taxonomy order; per
+    half-year the policies carrying any tag; per (half-year, category slug) those carrying
+    one of the category."""
+
+    categories: list[tuple[str, str]] = field(default_factory=list)
+    tagged: dict[str, int] = field(default_factory=dict)
+    by_category: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 _overlay: list[Overlay] = [Overlay()]

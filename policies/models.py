@@ -10,17 +10,21 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import connections, models, router
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db import connections, models, router, transaction
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
+
+from policies.trends.seasons import season_of
 
 
 class CompanyQuerySet(models.QuerySet):
     def refresh_capture_stats(self, company_ids) -> int:
         """Recount the companies' captures and first/last capture times (after imports, merges
-        and deletions); the list page sorts 100,000 companies on these columns."""
+        and deletions); the list page sorts 100,000 companies on these columns. Their policies
+        per half-year (`SeasonPolicy`, read by the trends) follow."""
+        SeasonPolicy.objects.refresh_for(company_ids)
         captures = Snapshot.objects.filter(company=OuterRef("pk")).order_by()
         counted = self.filter(pk__in=company_ids).update(
             capture_count=Coalesce(
@@ -399,3 +403,116 @@ class TextComparison(models.Model):
 
     def __str__(self) -> str:
         return f"{self.old_text_id} → {self.new_text_id}"
+
+
+class SeasonPolicyQuerySet(models.QuerySet):
+    def refresh_for(self, company_ids) -> int:
+        """Rebuild the companies' policies per half-year from their captures (after imports,
+        merges and deletions) and mark the corpus summaries stale; returns the rows written."""
+        company_ids = list(company_ids)
+        rows = (
+            Snapshot.objects.filter(company_id__in=company_ids)
+            .order_by("company_id", "captured_at")
+            .values_list("pk", "company_id", "captured_at", "text_id", "text__word_count")
+        )
+        latest: dict[tuple[str, int], SeasonPolicy] = {}
+        for pk, company_id, captured_at, text_id, words in rows.iterator(chunk_size=5000):
+            key = (season_of(captured_at), company_id)
+            before = latest.get(key)
+            latest[key] = SeasonPolicy(
+                season=key[0],
+                company_id=company_id,
+                snapshot_id=pk,
+                text_id=text_id,
+                word_count=words,
+                captures=(before.captures + 1) if before else 1,
+            )
+        with transaction.atomic():
+            self.filter(company_id__in=company_ids).delete()
+            self.bulk_create(latest.values(), batch_size=1000)
+            TrendText.objects.add({policy.text_id for policy in latest.values()})
+            # Rebuilt from SeasonPolicy when the trends are next read (trends.season_summaries).
+            SeasonSummary.objects.all().delete()
+        return len(latest)
+
+
+class SeasonPolicy(models.Model):
+    """A company's policy in a half-year (policies.trends.seasons): its latest capture in it,
+    with that capture's word count and how many captures the company had in the half-year.
+    Kept by `CompanyQuerySet.refresh_capture_stats`; the trends read these, not the captures."""
+
+    season = models.CharField(max_length=6)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="season_policies")
+    text = models.ForeignKey(PolicyText, on_delete=models.CASCADE, related_name="+")
+    word_count = models.PositiveIntegerField()
+    captures = models.PositiveIntegerField()
+
+    objects = SeasonPolicyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["season", "company"]
+        constraints = [
+            models.UniqueConstraint(fields=["season", "company"], name="season_policy_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company_id} in {self.season}"
+
+
+class SeasonSummary(models.Model):
+    """The whole corpus in a half-year: captures, companies (= policies) and the quartiles of
+    the policies' word counts. Precomputed (they do not depend on a query); emptied whenever
+    `SeasonPolicy` changes and rebuilt on the next read."""
+
+    season = models.CharField(max_length=6, unique=True)
+    captures = models.PositiveIntegerField()
+    companies = models.PositiveIntegerField()
+    words_q1 = models.FloatField()
+    words_median = models.FloatField()
+    words_q3 = models.FloatField()
+
+    class Meta:
+        ordering = ["season"]
+        verbose_name_plural = "season summaries"
+
+    def __str__(self) -> str:
+        return self.season
+
+
+_TREND_TEXTS_SQL = """
+INSERT INTO policies_trendtext (text_id, search_vector)
+SELECT t.id, to_tsvector('english', left(t.body, 1000000)) FROM policies_policytext t
+WHERE t.id = ANY(%s) AND t.id NOT IN (SELECT text_id FROM policies_trendtext)
+ON CONFLICT (text_id) DO NOTHING
+"""
+
+
+class TrendTextQuerySet(models.QuerySet):
+    def add(self, text_ids) -> None:
+        """Index these texts of half-year policies as wholes (on SQLite only listed: its
+        substring search reads the sections). A text never changes: one already there stays."""
+        from django.db import connection
+
+        if not text_ids:
+            return
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(_TREND_TEXTS_SQL, [sorted(text_ids)])
+            return
+        rows = [TrendText(text_id=pk) for pk in sorted(text_ids)]
+        self.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+
+
+class TrendText(models.Model):
+    """A text that is some company's policy in some half-year, with a stored tsvector of its
+    whole body (migration 0010; PostgreSQL only, not a model field, like Section's): the
+    trends ask "which policies match a query" of 30,000 whole texts instead of 300,000
+    sections, which is what keeps a query trend under a second at 100,000 captures."""
+
+    text = models.OneToOneField(PolicyText, on_delete=models.CASCADE, primary_key=True)
+
+    objects = TrendTextQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"trend text {self.text_id}"

@@ -10,6 +10,7 @@ from policies.comparing import views as compare_views
 from policies.importing import views as import_views
 from policies.reading import views
 from policies.searching import views as search_views
+from policies.trends import views as trend_views
 
 CAPTURE = r"\d{4}-\d{2}-\d{2}|\d{14}"
 # A company slug is a domain as written: anything but "/" and control characters (a NUL byte
@@ -32,6 +33,8 @@ register_converter(CompanySlugConverter, "company")
 urlpatterns = [
     path("", views.company_list, name="company_list"),
     path("search/", search_views.search, name="search"),
+    path("trends/", trend_views.trends, name="trends"),
+    path("trends.csv", trend_views.trends_csv, name="trends_csv"),
     path("imports/", import_views.import_list, name="import_list"),
     path("imports/new/", import_views.import_new, name="import_new"),
     path("imports/<int:run_id>/", import_views.import_detail, name="import_detail"),

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from annotations.tests.factories import make_user, tag_text
 from api.tokens import issue_token
 from policies.models import Snapshot
-from policies.permissions import RESEARCHER, REVIEWER
+from policies.permissions import CURATOR, RESEARCHER, REVIEWER
 from policies.tests.factories import make_company, make_snapshot
 
 FIRST = "# Privacy\n\nWe collect your email address.\n\n## Sharing\n\nWe share it with no one.\n"
@@ -27,8 +27,8 @@ TIMES = [
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_counts():
-    cache.clear()  # rate counts live in the cache; each test starts with none
+def _fresh_tag_counts():
+    cache.clear()  # the trends keep tag shares a minute; each test counts its own
     yield
     cache.clear()
 
@@ -63,3 +63,35 @@ def token(researcher) -> str:
 @pytest.fixture
 def bearer(token) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+@pytest.fixture
+def curator_bearer(db) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": f"Bearer {issue_token(make_user('cora', CURATOR))[1]}"}
+
+
+@pytest.fixture
+def study(history):
+    """A finished campaign on the second capture: ann and bob both tag "advertisers" as
+    sharing; only ann tags "location" as collection."""
+    from annotations.campaigns.campaigns import CampaignSpec, create_campaign, mark_done
+
+    people = [make_user(name, REVIEWER) for name in ("ann", "bob")]
+    campaign = create_campaign(
+        CampaignSpec(
+            slug="study",
+            name="Study",
+            annotators=["ann", "bob"],
+            companies=["example.com"],
+            snapshot_ids=[history[1].pk],
+            captured_from=TIMES[1],
+            captured_before=TIMES[2],
+            per_capture=2,
+        )
+    )
+    for person in people:
+        tag_text(history[1], "advertisers", person, slug="third-party-sharing-collection")
+    tag_text(history[1], "location", people[0], slug="first-party-collection-use")
+    for person in people:
+        mark_done(campaign, history[1].pk, person)
+    return campaign

@@ -20,6 +20,8 @@ OK = [
     f"{COMPANY}/compare/2018-01-02/20190304000000",
     "/api/v1/tags?company=example.com&status=any",
     "/api/v1/search?q=advertisers",
+    "/api/v1/trends",
+    "/api/v1/trends?q=advertisers&q=%22email+address%22&company=example.com&from=2018&to=2019",
 ]
 ERRORS = [
     ("/api/v1/companies?limit=0", 400, "limit"),
@@ -37,13 +39,18 @@ ERRORS = [
     ("/api/v1/tags?company=nobody.example", 400, "company"),
     ("/api/v1/search?q=", 400, "q"),
     ("/api/v1/search?q=data&to=never", 400, "to"),
+    ("/api/v1/trends?company=nobody.example", 400, "company"),
+    ("/api/v1/trends?from=soon", 400, "from"),
+    ("/api/v1/trends?latest=1", 400, "latest"),
+    ("/api/v1/trends?q=%21%21%21", 400, "q"),
+    ("/api/v1/trends?q=a&q=b&q=c&q=d&q=e", 400, "q"),
 ]
 
 
 def test_the_schema_is_openapi_with_every_endpoint(db):
     schema = openapi()
     assert schema["openapi"].startswith("3.")
-    assert len(schema["paths"]) == 8
+    assert len(schema["paths"]) == 10
     assert "BearerToken" in schema["components"]["securitySchemes"]
 
 

@@ -75,6 +75,9 @@ SAMPLE_KWARGS: dict[str, Callable[[SiteData], dict[str, object]]] = {
     "api:policy": lambda d: {"slug": d.company},
     "api:capture": lambda d: {"slug": d.company, "capture": d.capture},
     "api:comparison": lambda d: {"slug": d.company, "old": d.older_capture, "new": d.capture},
+    "api:campaign_agreement": lambda d: {"slug": d.campaign},
+    # Any other path under /api/ is a JSON 404.
+    "api_not_found": lambda d: {"rest": "v0/nothing-here"},
     # django.contrib.auth's reset link, with a token that is (rightly) refused.
 }
 

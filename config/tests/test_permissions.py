@@ -43,6 +43,9 @@ ROLE_TABLE: dict[tuple[str, str], tuple[Cell, ...]] = {
     ("compare_form", "GET"):            (400,     400,     400,     400,     400,     400),
     ("taxonomy_css", "GET"):            (200,     200,     200,     200,     200,     200),
     ("search", "GET"):                  (200,     200,     200,     200,     200,     200),
+    # Trends across the corpus and their CSV: public, like search.
+    ("trends", "GET"):                  (200,     200,     200,     200,     200,     200),
+    ("trends_csv", "GET"):              (200,     200,     200,     200,     200,     200),
     # Change feeds (Atom): public, like the pages they summarise.
     ("company_feed", "GET"):            (200,     200,     200,     200,     200,     200),
     ("changes_feed", "GET"):            (200,     200,     200,     200,     200,     200),
@@ -60,6 +63,12 @@ ROLE_TABLE: dict[tuple[str, str], tuple[Cell, ...]] = {
     ("api:tags", "GET"):                (401,     403,     200,     200,     403,     200),
     # Search without `q` names the missing parameter.
     ("api:search", "GET"):              (400,     400,     400,     400,     400,     400),
+    ("api:trends", "GET"):              (200,     200,     200,     200,     200,     200),
+    # Agreement figures: the Curator role, as the agreement page.
+    ("api:campaign_agreement", "GET"):  (401,     403,     200,     403,     403,     200),
+    # Any other path under /api/: a JSON 404, whatever the method.
+    ("api_not_found", "GET"):           (404,     404,     404,     404,     404,     404),
+    ("api_not_found", "POST"):          (404,     404,     404,     404,     404,     404),
     # The account page: everyone signed in; making API tokens: Researchers and Curators;
     # revoking: one's own tokens (none here, so the page says so).
     ("account", "GET"):                 (LOGIN,   200,     200,     200,     200,     200),

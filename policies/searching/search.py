@@ -25,19 +25,22 @@ import hashlib
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.core.paginator import Page, Paginator
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from policies.extensions import overlay
 from policies.filters import CaptureFilters, Params, param_value
-from policies.models import Section, Snapshot
+from policies.models import Section, Snapshot, TrendText
 
 MAX_QUERY_CHARS = 500
 CANDIDATES = 1000  # matching sections ranked per query; beyond that, results are "the first"
@@ -301,14 +304,10 @@ def query_terms(query: str) -> tuple[list[str], list[str]]:
 
 
 def _substring_search(query: str, filters: SearchFilters, page: int = 1) -> SearchResults:
-    wanted, unwanted = query_terms(query)
+    wanted = query_terms(query)[0]
     if not wanted:
         return SearchResults(query, message=_NO_WORDS, full_text=False)
-    sections = Section.objects.all()
-    for term in wanted:
-        sections = sections.filter(plain__icontains=term)
-    for term in unwanted:
-        sections = sections.exclude(plain__icontains=term)
+    sections = sections_matching(query)
     captures = Snapshot.objects.filter(filters.captures.q())
     if filters.captures.active:
         sections = sections.filter(text_id__in=captures.values("text_id"))
@@ -383,6 +382,77 @@ def _substring_snippet(text: str, terms: list[str]) -> SafeString:
     parts.append(escape(window[cursor:]))
     html = ("… " if start else "") + "".join(parts) + (" …" if end < len(text) else "")
     return mark_safe(html)  # nosec B308 B703 -- built from escaped pieces
+
+
+def sections_matching(query: str) -> QuerySet[Section]:
+    """Every section the search finds for a (cleaned) query, unranked and unfiltered: on
+    PostgreSQL its stored vector matches `websearch_to_tsquery`; on SQLite every word and
+    "phrase" is a substring and no -excluded one is."""
+    if connection.vendor == "postgresql":
+        # A subquery of its own: the caller may alias the outer table (as a subquery itself).
+        matches = RawSQL(
+            "SELECT id FROM policies_section "
+            "WHERE search_vector @@ websearch_to_tsquery('english', %s)",
+            [query],
+        )
+        return Section.objects.filter(pk__in=matches)
+    wanted, unwanted = query_terms(query)
+    sections = Section.objects.all() if wanted else Section.objects.none()
+    for term in wanted:
+        sections = sections.filter(plain__icontains=term)
+    for term in unwanted:
+        sections = sections.exclude(plain__icontains=term)
+    return sections
+
+
+def texts_matching(query: str) -> QuerySet:
+    """Ids (`text_id`) of the texts of half-year policies that match a (cleaned) query as a
+    whole: on PostgreSQL the whole text's stored vector (`TrendText`, the sections' search
+    configuration) matches `websearch_to_tsquery`; on SQLite every word and "phrase" is in
+    some section and no -excluded one is in any. The trends count policies with these."""
+    if connection.vendor == "postgresql":
+        matches = RawSQL(
+            "SELECT text_id FROM policies_trendtext "
+            "WHERE search_vector @@ websearch_to_tsquery('english', %s)",
+            [query],
+        )
+        return TrendText.objects.filter(pk__in=matches).values("text_id")
+    wanted, unwanted = query_terms(query)
+    texts = TrendText.objects.all() if wanted else TrendText.objects.none()
+    for term in wanted:
+        texts = texts.filter(
+            text_id__in=Section.objects.filter(plain__icontains=term).values("text_id")
+        )
+    for term in unwanted:
+        texts = texts.exclude(
+            text_id__in=Section.objects.filter(plain__icontains=term).values("text_id")
+        )
+    return texts.values("text_id")
+
+
+@contextmanager
+def through_the_index() -> Iterator[None]:
+    """Run `texts_matching` statements through the GIN index. PostgreSQL prices reading a
+    stored vector as free, so on `policies_trendtext` (a small table of large, TOASTed vectors)
+    it prefers decompressing all 30,000 of them to asking the index: 600 ms instead of 10 for
+    a rare word. No effect on SQLite."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_seqscan = off")
+        yield
+
+
+def has_words(query: str) -> bool:
+    """Whether a (cleaned) query has anything to search for: not only very common words and
+    operators (PostgreSQL) or punctuation (SQLite)."""
+    if not query:
+        return False
+    if connection.vendor != "postgresql":
+        return bool(query_terms(query)[0])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT numnode(websearch_to_tsquery('english', %s))", [query])
+        return cursor.fetchone()[0] > 0
 
 
 def search_categories() -> list[tuple[str, str]]:
