@@ -34,6 +34,9 @@ BENCHES=(
   "search.py|--identical 0.15|--companies 10 --captures 5 --queries 2 --runs 1 --identical 0.15"
   "export.py|--rows 1000000 --runs 3|--rows 2000 --runs 1"
   "suggestions.py||--companies 5 --captures 3 --tags 10 --runs 2"
+  "suggester.py|$OPP115 --policies 115 --runs 3|$OPP115 --policies 3 --runs 1"
+  "trends.py||--companies 10 --captures 4 --runs 1"
+  "api.py||--companies 10 --captures 4 --tags 200 --runs 2"
 )
 
 listed=" "

@@ -64,7 +64,7 @@ class Company(models.Model):
     last_capture = models.DateTimeField(null=True, blank=True)
     # Bumped by `pagecache.pages_changed` (and nowhere else) whenever anything the company's
     # pages show changes: its stored pages are keyed by it.
-    page_version = models.PositiveBigIntegerField(default=0)
+    page_version = models.PositiveBigIntegerField(default=0, db_default=0)
 
     objects = CompanyQuerySet.as_manager()
 

@@ -6,14 +6,14 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("policies", "0009_text_version"),
+        ("policies", "0011_trend_texts"),
     ]
 
     operations = [
         migrations.AddField(
             model_name="company",
             name="page_version",
-            field=models.PositiveBigIntegerField(default=0),
+            field=models.PositiveBigIntegerField(db_default=0, default=0),
         ),
         migrations.CreateModel(
             name="StoredPage",
