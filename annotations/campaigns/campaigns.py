@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, Q
 from django.utils import timezone
 
-from annotations.models import Assignment, Campaign, Category
+from annotations.models import Annotation, Assignment, Campaign, Category
 from policies.models import Company, Snapshot
 
 
@@ -40,24 +40,37 @@ class CampaignSpec:
     categories: list[str] = field(default_factory=list)  # slugs; empty: the whole taxonomy
     description: str = ""
     instructions: str = ""
+    rule: str = Campaign.Rule.MAJORITY
+    status: str = Campaign.Status.RUNNING
 
 
 def plan_assignments(
-    snapshot_ids: list[int], annotator_ids: list[int], per_capture: int
+    snapshot_ids: list[int],
+    annotator_ids: list[int],
+    per_capture: int,
+    kept: list[tuple[int, int]] = (),
 ) -> list[tuple[int, int]]:
     """(capture, annotator) pairs: each capture gets `per_capture` different annotators, spread
-    evenly (the least loaded first, ties in the order given), so loads differ by at most one."""
+    evenly (the least loaded first, ties in the order given), so loads differ by at most one.
+    `kept` pairs are already in place (work a re-plan keeps): they count towards their
+    capture's annotators and their annotator's load, and are not returned again."""
     if per_capture > len(annotator_ids):
         raise CampaignError(
             f"per capture: {per_capture} annotators per capture, but only "
             f"{len(annotator_ids)} annotator(s) were named"
         )
     load: Counter[int] = Counter(dict.fromkeys(annotator_ids, 0))
+    on_capture: dict[int, set[int]] = defaultdict(set)
+    for snapshot_id, annotator in kept:
+        load[annotator] += annotator in load
+        on_capture[snapshot_id].add(annotator)
     order = {annotator: n for n, annotator in enumerate(annotator_ids)}
     pairs = []
     for snapshot_id in snapshot_ids:
-        chosen = sorted(annotator_ids, key=lambda a: (load[a], order[a]))[:per_capture]
-        for annotator in chosen:
+        already = on_capture[snapshot_id]
+        free = [a for a in annotator_ids if a not in already]
+        wanted = max(0, per_capture - len(already))
+        for annotator in sorted(free, key=lambda a: (load[a], order[a]))[:wanted]:
             load[annotator] += 1
             pairs.append((snapshot_id, annotator))
     return pairs
@@ -99,14 +112,14 @@ def _check(spec: CampaignSpec) -> tuple[list, list[Category]]:
         raise CampaignError(
             f"companies: no captures of {', '.join(sorted(set(spec.companies) - known))}"
         )
-    if Campaign.objects.filter(slug=spec.slug).exists():
-        raise CampaignError(f"slug: a campaign {spec.slug!r} already exists")
     return users, categories
 
 
 def create_campaign(spec: CampaignSpec, created_by=None) -> Campaign:
     """Make the campaign and give each of its captures `per_capture` annotators, evenly."""
     users, categories = _check(spec)
+    if Campaign.objects.filter(slug=spec.slug).exists():
+        raise CampaignError(f"slug: a campaign {spec.slug!r} already exists")
     snapshot_ids = _captures(spec)
     if not snapshot_ids:
         raise CampaignError("captures: the companies and dates chosen select no capture")
@@ -121,6 +134,8 @@ def create_campaign(spec: CampaignSpec, created_by=None) -> Campaign:
             per_capture=spec.per_capture,
             blind=spec.blind,
             suggestions=spec.suggestions,
+            rule=spec.rule,
+            status=spec.status,
             created_by=created_by,
         )
         campaign.annotators.set(users)
@@ -133,6 +148,85 @@ def create_campaign(spec: CampaignSpec, created_by=None) -> Campaign:
             Snapshot.objects.filter(pk__in=snapshot_ids).values("company_id")
         )
     return campaign
+
+
+@dataclass(frozen=True)
+class Replan:
+    """What an edit did to the assignments."""
+
+    added: int
+    removed: int
+
+
+def edit_campaign(campaign: Campaign, spec: CampaignSpec) -> Replan:
+    """Change a campaign as `spec` says (its slug stays). Its captures become `spec`'s listed
+    captures plus those its companies and dates select, and their assignments are planned again
+    for the annotators and the number per capture. No work is lost: finished assignments stay
+    (even an annotator's who is no longer named), and so do unfinished ones the annotator has
+    begun tagging, while the capture has room; untouched ones are shared out again evenly. A
+    capture someone has finished cannot be taken out."""
+    users, categories = _check(spec)
+    snapshot_ids = _captures(spec)
+    if not snapshot_ids:
+        raise CampaignError("captures: keep or add at least one capture")
+    by_name = {u.username: u.pk for u in users}
+    annotator_ids = [by_name[n] for n in spec.annotators]
+    kept, free = _kept_assignments(campaign, set(snapshot_ids), set(annotator_ids), spec)
+    plan = plan_assignments(snapshot_ids, annotator_ids, spec.per_capture, kept)
+    unchanged = {pair: pk for pair, pk in free.items() if pair in set(plan)}
+    with transaction.atomic():
+        for name in (
+            *("description", "instructions", "per_capture", "blind", "suggestions"),
+            *("rule", "status"),
+        ):
+            setattr(campaign, name, getattr(spec, name))
+        campaign.name = spec.name or campaign.slug
+        campaign.save()
+        campaign.annotators.set(users)
+        campaign.categories.set(categories)
+        Assignment.objects.filter(pk__in=set(free.values()) - set(unchanged.values())).delete()
+        Assignment.objects.bulk_create(
+            Assignment(campaign=campaign, snapshot_id=s, annotator_id=a)
+            for s, a in plan
+            if (s, a) not in unchanged
+        )
+    return Replan(added=len(plan) - len(unchanged), removed=len(free) - len(unchanged))
+
+
+def _kept_assignments(
+    campaign: Campaign, snapshot_ids: set[int], annotator_ids: set[int], spec: CampaignSpec
+) -> tuple[list[tuple[int, int]], dict[tuple[int, int], int]]:
+    """The (capture, annotator) pairs an edit must keep (finished, or begun by an annotator
+    still named while the capture has room), and the others, free to be planned again, with
+    their assignments' ids."""
+    rows = Assignment.objects.filter(campaign=campaign).select_related("snapshot__company")
+    finished_out = sorted(
+        {str(row.snapshot) for row in rows if row.done_at and row.snapshot_id not in snapshot_ids}
+    )
+    if finished_out:
+        raise CampaignError(
+            f"captures: finished work cannot be taken out: {', '.join(finished_out)}"
+        )
+    begun = set(
+        Annotation.objects.filter(campaign=campaign, layer=Annotation.Layer.ANNOTATOR)
+        .values_list("snapshot_id", "annotator_id")
+        .distinct()
+    )
+    kept, free = [], {}
+    room: Counter[int] = Counter()
+    for row in sorted(rows, key=lambda row: (row.done_at is None, row.pk)):
+        pair = (row.snapshot_id, row.annotator_id)
+        must_keep = row.done_at is not None or (
+            pair in begun
+            and row.annotator_id in annotator_ids
+            and room[row.snapshot_id] < spec.per_capture
+        )
+        if must_keep:
+            kept.append(pair)
+            room[row.snapshot_id] += 1
+        else:
+            free[pair] = row.pk
+    return kept, free
 
 
 def mark_done(campaign: Campaign, snapshot_id: int, user, done: bool = True) -> bool:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("campaigns/", views.campaign_list, name="campaign_list"),
     path("campaigns/new/", views.campaign_new, name="campaign_new"),
     path("campaigns/<slug:slug>/", views.campaign_detail, name="campaign_detail"),
+    path("campaigns/<slug:slug>/edit/", views.campaign_edit, name="campaign_edit"),
     path("campaigns/<slug:slug>/work/", views.my_work, name="campaign_work"),
     path("campaigns/<slug:slug>/agreement/", views.campaign_agreement, name="campaign_agreement"),
     path(

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import csv
 
-from django import forms
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,82 +20,24 @@ from annotations.campaigns.adjudication import (
 )
 from annotations.campaigns.campaigns import (
     CampaignError,
-    CampaignSpec,
     campaigns_for_list,
     create_campaign,
+    edit_campaign,
     mark_done,
     next_capture,
     progress,
 )
+from annotations.campaigns.forms import CampaignEditForm, CampaignForm
 from annotations.campaigns.reports import (
     AGREEMENT_COLUMNS,
     adjudication_rows,
     agreement_record,
     kappa_chart,
 )
-from annotations.models import Assignment, Campaign, Category
-from policies.filters import FilterError, parse_period
+from annotations.models import Assignment, Campaign
 from policies.models import Company
 from policies.permissions import can_run_campaigns, permission_required
 from policies.reading.views import capture_at
-
-
-class CampaignForm(forms.Form):
-    slug = forms.SlugField(max_length=80)
-    name = forms.CharField(max_length=200)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    instructions = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
-    annotators = forms.ModelMultipleChoiceField(
-        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
-        widget=forms.CheckboxSelectMultiple,
-    )
-    companies = forms.ModelMultipleChoiceField(
-        queryset=Company.objects.order_by("name"), widget=forms.CheckboxSelectMultiple
-    )
-    captured_from = forms.CharField(required=False, label="Captured from (YYYY, YYYY-MM or date)")
-    captured_to = forms.CharField(required=False, label="Captured to (inclusive)")
-    per_capture = forms.IntegerField(min_value=1, max_value=20, initial=3)
-    blind = forms.BooleanField(required=False, initial=True)
-    suggestions = forms.BooleanField(
-        required=False,
-        label="Show suggestions to annotators",
-        help_text="Categories suggested from other policies' tags and the category model. Off by "
-        "default in a blind campaign: they show what others tagged.",
-    )
-    categories = forms.ModelMultipleChoiceField(
-        queryset=Category.objects.all(),
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-        help_text="None chosen: the whole taxonomy.",
-    )
-
-    def spec(self) -> CampaignSpec:
-        data = self.cleaned_data
-        try:
-            start = (
-                parse_period(data["captured_from"], "captured from")[0]
-                if data["captured_from"]
-                else None
-            )
-            end = (
-                parse_period(data["captured_to"], "captured to")[1] if data["captured_to"] else None
-            )
-        except FilterError as exc:
-            raise CampaignError(str(exc)) from exc
-        return CampaignSpec(
-            slug=data["slug"],
-            name=data["name"],
-            description=data["description"],
-            instructions=data["instructions"],
-            annotators=[u.username for u in data["annotators"]],
-            companies=[c.slug for c in data["companies"]],
-            captured_from=start,
-            captured_before=end,
-            per_capture=data["per_capture"],
-            blind=data["blind"],
-            suggestions=data["suggestions"],
-            categories=[c.slug for c in data["categories"]],
-        )
 
 
 @require_GET
@@ -113,7 +53,9 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
     form = CampaignForm(request.POST or None, initial={"blind": True, "per_capture": 3})
     if request.method == "POST" and form.is_valid():
         try:
-            campaign = create_campaign(form.spec(), created_by=request.user)
+            campaign = create_campaign(
+                form.spec(form.cleaned_data["slug"]), created_by=request.user
+            )
         except CampaignError as exc:
             form.add_error(None, str(exc))
         else:
@@ -121,6 +63,29 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
             return redirect("campaign_detail", slug=campaign.slug)
     status = 400 if request.method == "POST" else 200
     return render(request, "annotations/campaigns/campaign_new.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("run_campaigns")
+def campaign_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    """Change a campaign, close or reopen it; its assignments are planned again, keeping work."""
+    campaign = get_object_or_404(Campaign, slug=slug)
+    form = CampaignEditForm(campaign, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            replan = edit_campaign(campaign, form.edit_spec())
+        except CampaignError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                f"Campaign “{campaign.name}” saved: {replan.added} assignment(s) added, "
+                f"{replan.removed} removed; finished and begun work kept.",
+            )
+            return redirect("campaign_detail", slug=campaign.slug)
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "campaign": campaign}
+    return render(request, "annotations/campaigns/campaign_edit.html", context, status=status)
 
 
 @require_GET

@@ -54,6 +54,7 @@ SAMPLE_KWARGS: dict[str, Callable[[SiteData], dict[str, object]]] = {
     "tag_delete": lambda d: {"pk": d.tag},
     "review_action": lambda d: {"pk": d.tag},
     "campaign_detail": lambda d: {"slug": d.campaign},
+    "campaign_edit": lambda d: {"slug": d.campaign},
     "campaign_work": lambda d: {"slug": d.campaign},
     "campaign_agreement": lambda d: {"slug": d.campaign},
     "campaign_agreement_csv": lambda d: {"slug": d.campaign},

@@ -95,6 +95,9 @@ ROLE_TABLE: dict[tuple[str, str], tuple[Cell, ...]] = {
     ("campaign_new", "GET"):            (LOGIN,   403,     200,     403,     403,     200),
     ("campaign_new", "POST"):           (LOGIN,   403,     400,     403,     403,     400),
     ("campaign_detail", "GET"):         (LOGIN,   200,     200,     403,     403,     200),
+    # Editing (and closing) is the Curators'; an empty form names what is missing.
+    ("campaign_edit", "GET"):           (LOGIN,   403,     200,     403,     403,     200),
+    ("campaign_edit", "POST"):          (LOGIN,   403,     400,     403,     403,     400),
     ("campaign_work", "GET"):           (LOGIN,   200,     200,     403,     403,     200),
     ("campaign_agreement", "GET"):      (LOGIN,   403,     200,     403,     403,     200),
     ("campaign_agreement_csv", "GET"):  (LOGIN,   403,     200,     403,     403,     200),
