@@ -203,10 +203,15 @@ def adjudicate(request: HttpRequest, slug: str, company: str, capture: str) -> H
 
 
 def _decide(request: HttpRequest, campaign: Campaign, units, categories) -> HttpResponse:
-    section_id = request.POST.get("section", "")
+    # The page's buttons send "accept|reject SECTION CATEGORY" as `choice`; a form of one's
+    # own may send `decision`, `section` and `category` apart.
+    verdict, section_id, slug = (
+        request.POST.get("choice", "").split(" ", 2) + ["", "", ""]
+        if "choice" in request.POST
+        else [request.POST.get(k, "") for k in ("decision", "section", "category")]
+    )[:3]
     unit = next((u for u in units if str(u.section.pk) == section_id), None)
-    category = categories.get(request.POST.get("category", ""))
-    verdict = request.POST.get("decision", "")
+    category = categories.get(slug)
     if unit is None or category is None or verdict not in ("accept", "reject"):
         raise BadRequest("decision: choose a unit of this capture, a category and accept or reject")
     decide(campaign, unit, category, verdict == "accept", request.user)

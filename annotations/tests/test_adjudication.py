@@ -15,11 +15,12 @@ from annotations.campaigns.adjudication import (
     agreement,
     campaign_units,
     consolidate,
+    decide,
     rule_accepts,
 )
 from annotations.campaigns.campaigns import CampaignSpec, create_campaign, mark_done
-from annotations.models import Annotation, GoldDecision
-from annotations.tests.factories import make_user, tag_text
+from annotations.models import Annotation, Category, GoldDecision
+from annotations.tests.factories import category, make_user, tag_text
 from policies.permissions import CURATOR, REVIEWER
 from policies.tests.factories import make_company, make_snapshot
 
@@ -238,3 +239,60 @@ def test_a_bad_layer_is_refused_naming_the_parameter(client, tagged):
     response = client.get(reverse("export_annotations", args=["csv"]), {"layer": "golden"})
     assert response.status_code == 400
     assert "layer:" in response.content.decode()
+
+
+def test_the_page_buttons_send_decision_unit_and_category_in_one_value(client, tagged):
+    campaign, capture = _finish(tagged)
+    client.force_login(make_user("cora", CURATOR))
+    url = reverse("campaign_adjudicate", args=[campaign.slug, "acme.example", capture.timestamp])
+    sharing = capture.text.sections.get(heading="Sharing")
+    page = client.get(url).content.decode()
+    assert f'name="choice" value="accept {sharing.pk} {RETENTION}"' in page
+
+    response = client.post(url, {"choice": f"accept {sharing.pk} {RETENTION}"})
+
+    assert response.status_code == 302
+    assert response.url.endswith(f"#unit-{sharing.pk}")
+    assert GoldDecision.objects.get().category.slug == RETENTION
+    assert client.post(url, {"choice": f"accept {sharing.pk}"}).status_code == 400
+
+
+def test_the_page_escapes_what_annotators_and_taxonomies_wrote(client, tagged):
+    campaign, capture = _finish(tagged)
+    Category.objects.filter(slug=SHARING).update(name="<b>Sharing</b>")
+    client.force_login(make_user("cora", CURATOR))
+    url = reverse("campaign_adjudicate", args=[campaign.slug, "acme.example", capture.timestamp])
+    page = client.get(url).content.decode()
+    assert "&lt;b&gt;Sharing&lt;/b&gt;" in page
+    assert "<b>Sharing</b>" not in page
+
+
+@pytest.mark.parametrize("sections", [2, 40])
+def test_adjudication_query_count_does_not_grow_with_sections(
+    client, django_assert_num_queries, sections
+):
+    company = make_company(slug="long.example")
+    body = "".join(f"## Part {n}\n\nWe share item {n} with partners.\n\n" for n in range(sections))
+    capture = make_snapshot(company, captured_at=datetime(2016, 1, 1, tzinfo=UTC), body=body)
+    people = [make_user(name, REVIEWER) for name in ("ann", "bob", "cy")]
+    campaign = create_campaign(
+        CampaignSpec(slug="long", annotators=["ann", "bob", "cy"], companies=[company.slug])
+    )
+    for n in range(sections):
+        for person, slug in zip(people, (SHARING, SHARING, RETENTION), strict=True):
+            tag_text(capture, f"item {n} with", person, slug=slug)
+    for person in people:
+        mark_done(campaign, capture.pk, person)
+    cora = make_user("cora", CURATOR)
+    unit = campaign_units(campaign, snapshot=capture)[0]
+    decide(campaign, unit, category(SHARING), True, cora)
+    client.force_login(cora)
+    url = reverse("campaign_adjudicate", args=[campaign.slug, company.slug, capture.timestamp])
+    # session, user, groups; the campaign, the company, the capture; the finished assignments,
+    # their captures, the captures' sections, the annotators' tags, the gold decisions (with
+    # who decided); the campaign's categories, and the whole taxonomy as it names none; the
+    # review count for the header.
+    with django_assert_num_queries(14):
+        page = client.get(url).content.decode()
+    assert page.count('class="adjudication-unit"') == sections
+    assert page.count("in gold by cora") == 1
