@@ -112,6 +112,9 @@ def nice_ceiling(value: int) -> int:
     return 10 * magnitude
 
 
+POINT_RADIUS = 3.0  # the template's capture dots
+
+
 @dataclass(frozen=True)
 class ChartPoint:
     x: float
@@ -148,7 +151,7 @@ class HistoryChart:
     bars: list[ChartBar]
     y_ticks: list[tuple[float, str]] = field(default_factory=list)
     bar_ticks: list[tuple[float, str]] = field(default_factory=list)
-    x_ticks: list[tuple[float, str]] = field(default_factory=list)
+    x_ticks: list[tuple[float, str, str]] = field(default_factory=list)  # x, label, text-anchor
     description: str = ""
 
 
@@ -169,7 +172,11 @@ def history_chart(
     length_title_y, top, line_bottom = 12.0, 28.0, height * 0.55
     changes_title_y = line_bottom + 26
     bar_top, bar_baseline = changes_title_y + 14, height - 24.0
-    axis = TimeAxis([c[0] for c in captures], width, left, right)
+    bar_w = max(2.0, min(10.0, (width - left - right) / max(len(captures), 1) * 0.6))
+    # The first and last captures sit half a bar (and a point's radius) inside the plot, so
+    # their bars and dots end at its edges instead of past them.
+    inset = max(bar_w / 2, POINT_RADIUS) + 1
+    axis = TimeAxis([c[0] for c in captures], width, left + inset, right + inset)
     times = [c[0].timestamp() for c in captures]
     wmax = nice_ceiling(max(c[1] for c in captures))
     changes = [c[2] or 0 for c in captures]
@@ -185,7 +192,6 @@ def history_chart(
         ChartPoint(axis.x(t), y_of(c[1]), f"{c[0]:%Y-%m-%d}: {c[1]:,} words")
         for t, c in zip(times, captures, strict=True)
     ]
-    bar_w = max(2.0, min(10.0, (width - left - right) / max(len(captures), 1) * 0.6))
     bars = [
         _bar(
             axis.x(t), bar_w, bar_baseline, bar_height(ch), f"{c[0]:%Y-%m-%d}: {ch:,} words changed"
@@ -209,9 +215,23 @@ def history_chart(
         bars=bars,
         y_ticks=[(y_of(v), f"{v:,}") for v in (0, wmax // 2, wmax)],
         bar_ticks=[(bar_baseline - bar_height(v), f"{v:,}") for v in (0, cmax)],
-        x_ticks=axis.ticks(),
+        x_ticks=[(x, label, _anchor(x, left, width - right)) for x, label in axis.ticks()],
         description=_describe(captures),
     )
+
+
+# A tick label this close to a plot edge is aligned to its tick instead of centred on it, so it
+# stays inside the figure (labels are up to about 50 units wide at the phone's 18 px text).
+_EDGE = 30.0
+
+
+def _anchor(x: float, left: float, right: float) -> str:
+    """The text-anchor of a time label at `x`: centred, or kept inside near an edge."""
+    if x > right - _EDGE:
+        return "end"
+    if x < left + _EDGE:
+        return "start"
+    return "middle"
 
 
 def _bar(x: float, width: float, baseline: float, height: float, label: str) -> ChartBar:

@@ -29,9 +29,9 @@ def test_a_two_year_history_gets_ticks_per_season():
     chart = history_chart(
         _captures(((2018, 5, 18), 2222, None), ((2019, 1, 5), 2300, 120), ((2019, 12, 9), 2400, 80))
     )
-    labels = [label for _, label in chart.x_ticks]
+    labels = [label for _, label, _ in chart.x_ticks]
     assert labels == ["Jul 2018", "Oct", "2019", "Apr", "Jul", "Oct"]
-    xs = [x for x, _ in chart.x_ticks]
+    xs = [x for x, _, _ in chart.x_ticks]
     assert xs == sorted(xs)
     assert all(chart.left <= x <= chart.right for x in xs)
 
@@ -78,3 +78,30 @@ def test_nice_ceiling_rounds_up_to_a_readable_number():
 def test_the_description_counts_one_change_in_the_singular():
     chart = history_chart(_captures(((2018, 1, 1), 10, None), ((2019, 1, 1), 12, 2)))
     assert "1 capture changed the text, the largest change 2 words." in chart.description
+
+
+def test_the_first_and_last_bars_and_dots_stay_inside_the_plot():
+    """The last capture's bar used to be centred on the plot's right edge, half of it past it."""
+    for rows in (
+        [((2018, 1, 1), 2000, None), ((2019, 12, 31), 2100, 900)],
+        [((2018, 1, 1), 2000, 50), ((2018, 1, 2), 2100, 900)],  # a first capture with a change
+        [((2010 + n // 12, n % 12 + 1, 1), 2000 + n, 10 + n) for n in range(120)],  # thin bars
+    ):
+        chart = history_chart(_captures(*rows))
+        assert chart.bars[-1].height > 0
+        for bar in chart.bars:
+            assert chart.left <= bar.x
+            assert bar.x + bar.width <= chart.right
+        for point in chart.points:
+            assert chart.left + 3 <= point.x <= chart.right - 3  # a dot's radius
+
+
+def test_time_labels_near_the_plot_edges_are_aligned_inside_it():
+    chart = history_chart(
+        _captures(((2018, 1, 1), 2222, None), ((2019, 1, 1), 1900, 321), ((2020, 1, 1), 2100, 9))
+    )
+    ticks = {label: (x, anchor) for x, label, anchor in chart.x_ticks}
+    assert ticks["2018"][1] == "start"  # at the left edge: drawn rightwards from its tick
+    assert ticks["2019"][1] == "middle"
+    assert ticks["2020"][1] == "end"  # at the right edge: drawn leftwards from its tick
+    assert all(chart.left <= x <= chart.right for x, _ in ticks.values())
