@@ -242,6 +242,12 @@ LOGGING = {
     "filters": {"refusal_without_traceback": {"()": "config.logfilters.RefusalWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
-    # A refused page (403) is logged on one line, without a traceback.
-    "loggers": {"django.request": {"filters": ["refusal_without_traceback"]}},
+    "loggers": {
+        # A refused page (403) or a bad request (400) is logged on one line, without a
+        # traceback: an answer, not a failure.
+        "django.request": {"filters": ["refusal_without_traceback"]},
+        # Django's own console handler (on under DEBUG) would print every django.* record a
+        # second time next to the root's: its records go to the root's handler only.
+        "django": {"handlers": [], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    },
 }

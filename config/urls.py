@@ -25,6 +25,10 @@ admin.site.site_title = "Palimpsest administration"
 admin.site.index_title = "Companies, captures, tags and users"
 admin.site.site_url = "/"
 
+# 403, 404 and 500 are Django's handlers with templates/40x.html and 500.html (nothing from the
+# exception reaches the page but a refusal's own words); a 400 says what the view found wrong.
+handler400 = "config.errors.bad_request"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include(accounts)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
@@ -14,7 +15,9 @@ def permissions(request: HttpRequest) -> dict[str, object]:
     Lazy: the groups are queried only when a template asks, at most once per request, and not
     at all when a view already checked a permission for the same user.
     """
-    user = request.user
+    # An error page for a request refused before the authentication middleware ran (a 400
+    # for a bad Host header) has no user: it is shown as to an anonymous visitor.
+    user = getattr(request, "user", None) or AnonymousUser()
     return {
         "can": SimpleLazyObject(lambda: flags(user)),
         "roles": SimpleLazyObject(lambda: sorted(role_names(user))),
