@@ -23,7 +23,7 @@ class CategoryAdmin(ShownOnPagesAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
-class AttributeValueInline(admin.TabularInline):
+class AttributeValueInline(admin.StackedInline):  # labelled inputs (see policies.admin)
     model = AttributeValue
     extra = 1
 

@@ -22,11 +22,11 @@ from django.contrib.auth.models import Group
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
-from annotations.campaigns.campaigns import CampaignSpec, create_campaign
+from annotations.campaigns.campaigns import CampaignSpec, create_campaign, mark_done
 from annotations.suggesting.model import train
 from annotations.tests.factories import make_user, tag_text
 from policies.importing.importer import import_paths
-from policies.models import Snapshot
+from policies.models import ImportRun, Snapshot
 from policies.permissions import ALL_ROLES, CURATOR, IMPORTER, RESEARCHER, REVIEWER
 from policies.tests.browser import restore_migrated_rows, sign_in
 
@@ -62,6 +62,8 @@ HEADER_LINKS = {
     ),
     "Export": (("curator", "researcher", "admin"), re.compile(r"Export", re.I)),
     "Imports": (("importer", "admin"), re.compile(r"Import", re.I)),
+    # Last: the admin's pages have no site header to go on from.
+    "Admin": (("admin",), re.compile(r"Companies, captures, tags and users")),
 }
 
 
@@ -70,14 +72,16 @@ def _setup(sample_dir: Path, tmp_path: Path, role: str) -> None:
     corpus.mkdir()
     for name in FILES:
         shutil.copy(sample_dir / "corpus-sample" / name, corpus / name)
-    import_paths([corpus])
+    # An import run as the browser's imports make them: its page lists each file's outcome.
+    run = ImportRun.objects.create(source="corpus.zip", status=ImportRun.Status.RUNNING)
+    import_paths([corpus], run=run)
     restore_migrated_rows()
     tagger = make_user("tagger", REVIEWER)
     oldest = Snapshot.objects.filter(company__slug=COMPANY).order_by("captured_at").first()
     tag_text(oldest, "Psiphon", tagger, slug="first-party-collection-use")
     # The opt-out link changed (http -> https) in the next capture: a proposal for review.
     tag_text(oldest, "http://www.mopub.com/optout/", tagger, slug="user-choice-control")
-    create_campaign(
+    campaign = create_campaign(
         CampaignSpec(
             slug="walk",
             name="Walk study",
@@ -86,6 +90,10 @@ def _setup(sample_dir: Path, tmp_path: Path, role: str) -> None:
             per_capture=1,
         )
     )
+    # The tagger's work in the campaign, done: its captures have units to adjudicate.
+    tag_text(oldest, "Psiphon", tagger, slug="data-retention")
+    for snapshot_id in campaign.assignments.values_list("snapshot_id", flat=True):
+        mark_done(campaign, snapshot_id, tagger)
     # A version of the suggestions' model, so its page shows its chart and tables.
     assert train().status == "ready"
     if ROLES[role] is not None:
@@ -150,19 +158,42 @@ def _walk(walk: Walk) -> None:
         link.click()
         expect(page.locator("h1")).to_have_text(heading)
         walk.arrived(label.lower())
-        if label == "Imports":
-            page.get_by_role("link", name="New import").click()
-            walk.arrived("import-new")
-        if label == "Campaigns":
-            page.get_by_role("link", name="Walk study").click()
-            walk.arrived("campaign")
-            if walk.role in ("curator", "admin"):
-                page.locator("#agreement-link").click()
-                walk.arrived("agreement")
+        _walk_on(walk, label)
     if walk.role == "anonymous":
         nav.get_by_role("link", name="Sign in").click()
         expect(page.locator("#id_username")).to_be_visible()
         walk.arrived("sign-in")
+
+
+def _walk_on(walk: Walk, label: str) -> None:
+    """The pages behind a header link, by clicking on from the page it leads to."""
+    page = walk.page
+    if label == "Imports":
+        page.locator("#import-runs").get_by_role("link").first.click()
+        expect(page.locator("h1")).to_contain_text("Import")
+        walk.arrived("import-detail")
+        page.get_by_role("link", name="Imports", exact=True).first.click()
+        page.get_by_role("link", name="New import").click()
+        walk.arrived("import-new")
+    if label == "Campaigns":
+        page.get_by_role("link", name="Walk study").click()
+        walk.arrived("campaign")
+        if walk.role in ("curator", "admin"):
+            page.locator("#agreement-link").click()
+            walk.arrived("agreement")
+            page.get_by_role("link", name="Walk study").first.click()
+            page.locator("#per-capture").get_by_role("link", name="adjudicate").first.click()
+            expect(page.locator("h1")).to_contain_text("Adjudicate")
+            walk.arrived("adjudicate")
+            page.get_by_role("link", name="Walk study").first.click()
+            page.locator("#edit-campaign").click()
+            expect(page.locator("h1")).to_contain_text("Edit")
+            walk.arrived("campaign-edit")
+    if label == "Admin":
+        page.locator("#content").get_by_role("link", name="Companies").first.click()
+        walk.arrived("admin-companies")
+        page.locator("#result_list").get_by_role("link", name=COMPANY).click()
+        walk.arrived("admin-company")
 
 
 def _audit(page: Page, url: str) -> list[str]:
