@@ -97,7 +97,10 @@ class CampaignEditForm(_CampaignFields):
         help_text="Closing shows the annotators' tags to everyone and makes exports of their "
         "layers public; annotators can no longer mark captures done.",
     )
-    field_order = ["name", "description", "instructions", "status", "annotators", "per_capture"]
+    field_order = [
+        *("name", "description", "instructions", "status", "annotators", "per_capture", "blind"),
+        *("categories", "rule", "captures", "companies", "captured_from", "captured_to"),
+    ]
 
     def __init__(self, campaign: Campaign, *args, **kwargs) -> None:
         self.campaign = campaign

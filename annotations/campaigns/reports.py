@@ -108,6 +108,7 @@ class Choice:
     raters: int
     default_accept: bool  # what the campaign's rule would decide
     decision: GoldDecision | None
+    quote: str = ""  # the text the annotators' tags of the category span in the unit
 
     @property
     def votes_text(self) -> str:
@@ -137,6 +138,7 @@ class Choice:
                 slug=escape(self.category.slug),
                 name=escape(self.category.name),
                 votes=escape(self.votes_text),
+                quote=f' <q class="choice-quote">{escape(self.quote)}</q>' if self.quote else "",
                 badge=badge,
                 accept_class="" if accept else " secondary",
                 reject_class=" secondary" if accept else "",
@@ -153,7 +155,7 @@ class Choice:
 # the standard library's escape (which Django's escape wraps) takes a tenth.
 CHOICE_HTML = (
     '<li class="choice" data-category="{slug}" tabindex="0">'
-    '<span class="tag-chip tag-{slug}">{name}</span> {votes}{badge} '
+    '<span class="tag-chip tag-{slug}">{name}</span> {votes}{badge}{quote} '
     '<span class="choice-buttons">'
     '<button class="button{accept_class}" name="choice" value="accept {value}" data-accept>'
     "Accept{accept_mark}</button> "
@@ -180,6 +182,21 @@ class AdjudicationRow:
         return text + (f" · {disputed} disputed" if disputed else "")
 
 
+QUOTE_CHARS = 160
+
+
+def _quote(unit: UnitVotes, slug: str) -> str:
+    """The text from the first to the last character the category's tags cover in the unit,
+    shortened at a word to about QUOTE_CHARS, so the curator sees what was tagged."""
+    spans = unit.spans.get(slug)
+    if not spans:
+        return ""
+    text = unit.section.plain[min(a for a, _ in spans) : max(b for _, b in spans)]
+    if len(text) <= QUOTE_CHARS:
+        return text
+    return text[:QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
+
+
 def adjudication_rows(
     campaign: Campaign, units: list[UnitVotes], categories: Iterable[Category]
 ) -> list[AdjudicationRow]:
@@ -196,6 +213,7 @@ def adjudication_rows(
                 raters,
                 rule_accepts(campaign.rule, len(unit.votes.get(category.slug, ())), raters),
                 unit.decisions.get(category.slug),
+                _quote(unit, category.slug),
             )
             for category in categories
             if unit.votes.get(category.slug) or category.slug in unit.decisions

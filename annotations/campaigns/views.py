@@ -192,14 +192,20 @@ def adjudicate(request: HttpRequest, slug: str, company: str, capture: str) -> H
     categories = {c.slug: c for c in campaign_categories(campaign)}
     if request.method == "POST":
         return _decide(request, campaign, units, categories)
+    rows = adjudication_rows(campaign, units, categories.values())
     context = {
         "campaign": campaign,
         "snapshot": snapshot,
         "company": snapshot.company,
-        "units": sorted(units, key=lambda u: (-u.disputed, u.section.position)),
-        "rows": adjudication_rows(campaign, units, categories.values()),
+        "rows": [row for row in rows if row.choices],
+        # Units nobody tagged are named in one line at the end, not a heading each.
+        "untagged": sorted((row.unit.section for row in rows if not row.choices), key=_position),
     }
     return render(request, "annotations/campaigns/adjudicate.html", context)
+
+
+def _position(section) -> int:
+    return section.position
 
 
 def _decide(request: HttpRequest, campaign: Campaign, units, categories) -> HttpResponse:

@@ -248,6 +248,7 @@ def test_the_page_buttons_send_decision_unit_and_category_in_one_value(client, t
     sharing = capture.text.sections.get(heading="Sharing")
     page = client.get(url).content.decode()
     assert f'name="choice" value="accept {sharing.pk} {RETENTION}"' in page
+    assert '<q class="choice-quote">We keep it for a year.</q>' in page  # what was tagged
 
     response = client.post(url, {"choice": f"accept {sharing.pk} {RETENTION}"})
 
