@@ -88,7 +88,7 @@ def bar_chart(
     """Horizontal bars from 0 to 1, one per (label, value); an undefined value draws no bar
     and says so, a value outside 0..1 is drawn at the nearer end. `measure` names the values
     in the chart's text alternative."""
-    left, right = 220, 16
+    left, right = 250, 16  # room for "International and Specific Audiences"
     plot = width - left - right
     bars = []
     for n, (label, value) in enumerate(values):

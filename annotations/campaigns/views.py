@@ -155,7 +155,7 @@ def campaign_agreement(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "campaign": campaign,
         "unit": unit,
-        "rows": rows,
+        "rows": [(names.get(row.category, row.category), row) for row in rows],
         "chart": kappa_chart(rows, names),
         "names": names,
         "disputed": disputed,

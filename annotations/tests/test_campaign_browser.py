@@ -89,8 +89,8 @@ def test_blind_campaign_to_gold(page, capture, screenshot_dir):
     page.get_by_role("link", name="Blind study").click()
     page.locator("#agreement-link").click()
     table = page.locator("#agreement")
-    expect(table).to_contain_text(SHARING)
-    expect(table).to_contain_text(RETENTION)
+    expect(table).to_contain_text("Third Party Sharing/Collection")  # names, not slugs
+    expect(table).to_contain_text("Data Retention")
     page.screenshot(path=screenshot_dir / "campaign-agreement.png", full_page=True)
     page.locator("a", has_text=f"{COMPANY}/2019-01-01").first.click()
     choice = page.locator(f'.choice[data-category="{SHARING}"]')
