@@ -18,7 +18,7 @@ from annotations.exports.export import (
     export_filename,
     status_choices,
 )
-from annotations.models import Category
+from annotations.models import Campaign, Category
 from policies.companies import complete_company_list
 from policies.filters import FilterError, param_flag, param_values
 from policies.permissions import can_run_campaigns, permission_required
@@ -73,6 +73,7 @@ def export_page(request: HttpRequest) -> HttpResponse:
         "count": None if error else sum(s.count for s in statuses if s.included),
         "status_summary": "" if error else describe_statuses(statuses),
         "categories": Category.objects.all(),
+        "campaigns": Campaign.objects.order_by("name").values_list("slug", "name", "status"),
         "links": [(f, reverse("export_annotations", args=[f]) + query) for f in FORMATS],
         "raw": param_flag(request.GET, "raw"),
         "excel": param_flag(request.GET, "excel"),

@@ -297,3 +297,11 @@ def test_adjudication_query_count_does_not_grow_with_sections(
         page = client.get(url).content.decode()
     assert page.count('class="adjudication-unit"') == sections
     assert page.count("in gold by cora") == 1
+
+
+def test_the_export_page_offers_campaigns_and_layers(client, tagged):
+    client.force_login(make_user("cora", CURATOR))
+    page = client.get(reverse("export_page"), {"campaign": "study", "layer": "gold"})
+    html = page.content.decode()
+    assert '<option value="study" selected>study (running)</option>' in html
+    assert '<option value="gold" selected>gold (adjudicated)</option>' in html

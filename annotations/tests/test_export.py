@@ -620,7 +620,7 @@ def test_export_page_query_count_is_flat(client, researcher, rita, django_assert
             snapshots[n % 3], "We never sell your data.", rita, f"{Category.objects.all()[n].slug}"
         )
     # session, user, the user's groups; the named companies exist; the running campaigns;
-    # tags per status; the companies for the picker; the categories
-    with django_assert_num_queries(8):
+    # tags per status; the companies for the picker; the categories; the campaigns
+    with django_assert_num_queries(9):
         response = client.get("/export/", {"company": "acme.example"})
     assert response.status_code == 200
