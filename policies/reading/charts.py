@@ -172,11 +172,7 @@ def history_chart(
     length_title_y, top, line_bottom = 12.0, 28.0, height * 0.55
     changes_title_y = line_bottom + 26
     bar_top, bar_baseline = changes_title_y + 14, height - 24.0
-    bar_w = max(2.0, min(10.0, (width - left - right) / max(len(captures), 1) * 0.6))
-    # The first and last captures sit half a bar (and a point's radius) inside the plot, so
-    # their bars and dots end at its edges instead of past them.
-    inset = max(bar_w / 2, POINT_RADIUS) + 1
-    axis = TimeAxis([c[0] for c in captures], width, left + inset, right + inset)
+    axis, bar_w = _time_axis([c[0] for c in captures], width, left, right)
     times = [c[0].timestamp() for c in captures]
     wmax = nice_ceiling(max(c[1] for c in captures))
     changes = [c[2] or 0 for c in captures]
@@ -218,6 +214,17 @@ def history_chart(
         x_ticks=[(x, label, _anchor(x, left, width - right)) for x, label in axis.ticks()],
         description=_describe(captures),
     )
+
+
+def _time_axis(
+    times: list[datetime], width: int, left: float, right: float
+) -> tuple[TimeAxis, float]:
+    """The history chart's time axis and its bars' width. The first and last captures sit half
+    a bar (and a point's radius) inside the plot, so that their bars and dots end at its edges
+    instead of past them."""
+    bar_w = max(2.0, min(10.0, (width - left - right) / max(len(times), 1) * 0.6))
+    inset = max(bar_w / 2, POINT_RADIUS) + 1
+    return TimeAxis(times, width, left + inset, right + inset), bar_w
 
 
 # A tick label this close to a plot edge is aligned to its tick instead of centred on it, so it
