@@ -539,3 +539,11 @@ def test_killed_worker_leaves_a_failed_run_that_runs_again_to_completion(client,
     assert not (media / run.upload_dir).exists()
     page = client.get(reverse("import_detail", args=[run.pk])).content.decode()
     assert f'Run again as <a href="{reverse("import_detail", args=[again.pk])}"' in page
+
+
+def test_a_finished_run_without_a_total_shows_no_moving_bar(importer_client):
+    """A command-line import has no total: finished, it showed a bar moving to and fro."""
+    run = make_run(results=3, total_files=None)
+    html = importer_client.get(reverse("import_detail", args=[run.pk])).content.decode()
+    assert "<progress" not in html
+    assert "3 files done" in html
