@@ -37,6 +37,7 @@ BENCHES=(
   "suggester.py|$OPP115 --policies 115 --runs 3|$OPP115 --policies 3 --runs 1"
   "trends.py||--companies 10 --captures 4 --runs 1"
   "api.py||--companies 10 --captures 4 --tags 200 --runs 2"
+  "adjudicate.py|--runs 21|--sections 10 --runs 2"
 )
 
 listed=" "
