@@ -37,6 +37,7 @@ from annotations.lineage.align import (
     normalise_with_map,
 )
 from annotations.models import Annotation, LineageEvent
+from policies.bulk import copy_rows
 from policies.models import Section, Snapshot
 from policies.reading.reader import READER_VERSION
 
@@ -337,19 +338,16 @@ def _copy_in(copies: list[_Copy]) -> None:
     fresh = [(n, f) for n, f in enumerate(columns[len(given) :], len(given)) if f.unique]
     values = attrgetter(*given)
     attributes = given.index("attributes")
-    names = ", ".join(connection.ops.quote_name(f.column) for f in columns)
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(
-            f"COPY {Annotation._meta.db_table} ({names}) FROM STDIN"  # nosec B608: model names
-        ) as copy,
-    ):
+
+    def rows():
         for item in copies:
             row = [*values(item), *defaults]
             row[attributes] = Jsonb(row[attributes])
             for n, f in fresh:
                 row[n] = f.get_db_prep_save(f.get_default(), connection)
-            copy.write_row(row)
+            yield row
+
+    copy_rows(Annotation._meta.db_table, [f.column for f in columns], rows())
 
 
 @dataclass(slots=True)

@@ -29,6 +29,7 @@ from annotations.models import (
     TaggedWording,
 )
 from annotations.suggesting.wording import bands, is_indexed, sentence_spans, wording_key
+from policies.bulk import copy_rows
 from policies.models import PolicyText, Section, Snapshot
 
 # Bump when the clause cut or the key changes: `index_pending` then indexes every text again.
@@ -57,15 +58,7 @@ def _write(rows: list[Row]) -> None:
             batch_size=5000,
         )
         return
-    table = ClauseWording._meta.db_table
-    with (
-        connection.cursor() as cursor,
-        cursor.connection.cursor().copy(
-            f'COPY {table} (section_id, start, "end", wording) FROM STDIN'
-        ) as copy,
-    ):
-        for row in rows:
-            copy.write_row(row)
+    copy_rows(ClauseWording._meta.db_table, ["section_id", "start", "end", "wording"], rows)
 
 
 def index_texts(text_ids: Iterable[int]) -> int:

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from policies import extensions
+from policies.bulk import copy_rows
 from policies.importing.corpus import CorpusFormatError, Header, decode_policy_bytes, split_policy
 from policies.importing.sources import SourceItem, iter_sources
 from policies.models import (
@@ -411,16 +412,14 @@ def _insert(model, objects: list) -> None:
         model.objects.bulk_create(objects, batch_size=1000)
         return
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    statement = f"COPY {model._meta.db_table} ({names}) FROM STDIN"  # nosec B608: model names
-    # Refusals must reach `_flush` as Django's DatabaseError, as an INSERT's would.
-    with (
-        connection.wrap_database_errors,
-        connection.cursor() as cursor,
-        cursor.cursor.copy(statement) as copy,
-    ):
-        for row in objects:
-            copy.write_row([f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields])
+    copy_rows(
+        model._meta.db_table,
+        [f.column for f in fields],
+        (
+            [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
+            for row in objects
+        ),
+    )
 
 
 def build_text(body: str, sha256: str | None = None) -> tuple[PolicyText, list[Section]]:
