@@ -34,8 +34,11 @@ run: $(STAMP)
 	  trap 'kill $$worker 2>/dev/null' EXIT; \
 	  DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
+# The suite runs on every core (at most 4 workers), each worker with its own test database;
+# make test PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= auto
 test: $(STAMP)
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --maxprocesses 4 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

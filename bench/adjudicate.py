@@ -33,12 +33,13 @@ DB_NAME = "palimpsest_bench_adjudicate"
 
 
 def _setup_django(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = recreate_database(database_url, DB_NAME)
+    os.environ["DATABASE_URL"] = recreate_database(database_url, DB_NAME, migrate=True)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["SECURE_SSL_REDIRECT"] = "0"
     os.environ["ALLOWED_HOSTS"] = "testserver"
-    for command in (["migrate", "-v0"], ["collectstatic", "--noinput", "-v0"]):
-        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, check=True
+    )
     import django
 
     django.setup()

@@ -413,7 +413,7 @@ def run_benchmark(
     database. Runs interleave the sizes, so a noisy minute spreads over all of them.
     """
     name = dj_database_url.parse(env["DATABASE_URL"])["NAME"]
-    template = f"{name}_template"
+    template = benchdb.migrated_template(env["DATABASE_URL"])
     startup: list[Measurement] = []
     results: dict[str, dict[str, list[Measurement]]] = {
         c.label: {"first": [], "re-import": []} for c in corpora
@@ -439,7 +439,7 @@ def run_benchmark(
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     name = dj_database_url.parse(args.database_url)["NAME"]
-    template = f"{name}_template"
+    template = benchdb.migrated_template(args.database_url)
     vocab = load_vocabulary()
     scratch = Path(tempfile.mkdtemp(prefix="palimpsest-bench-"))
     corpus_root = args.corpus.resolve() if args.corpus else scratch
@@ -465,13 +465,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(machine_description(server))
             print(f"code: {code_version()}")
             try:
-                benchdb.recreate_on(server, template)
-                subprocess.run(
-                    [sys.executable, str(MANAGE), "migrate", "--no-input", "-v", "0"],
-                    env={**env, "DATABASE_URL": benchdb.with_database(args.database_url, template)},
-                    cwd=ROOT,
-                    check=True,
-                )
                 load_before = os.getloadavg()[0]
                 startup, results = run_benchmark(server, corpora, empty, env, args.runs)
                 load = (load_before, os.getloadavg()[0])
@@ -479,7 +472,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if args.profile:
                     profile_import(corpora[0], args.profile, env, server, name, template)
             finally:
-                benchdb.drop_on(server, template)
                 if not args.keep:
                     benchdb.drop_on(server, name)
     finally:

@@ -39,24 +39,32 @@ def main() -> None:
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--sqlite", action="store_true", help="a temporary SQLite database")
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument(
+        "--companies",
+        help="only these histories, comma-separated (CI's smoke run: the test suite runs them all)",
+    )
     args = parser.parse_args()
 
     if args.sqlite:
         path = Path(tempfile.mkdtemp()) / "lineage_eval.sqlite3"
         os.environ["DATABASE_URL"] = f"sqlite:///{path}"
     else:
-        os.environ["DATABASE_URL"] = recreate_database(args.database_url, DB_NAME)
+        os.environ["DATABASE_URL"] = recreate_database(args.database_url, DB_NAME, migrate=True)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True)
+    if args.sqlite:
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True)
     import django
 
     django.setup()
-    from annotations.lineage.evaluation import evaluate, load_cases
+    from annotations.lineage.evaluation import Cases, evaluate, load_cases
     from annotations.tests.factories import make_user
     from policies.importing.importer import import_paths
     from policies.permissions import REVIEWER
 
     cases = load_cases(EVAL_FILE)
+    if args.companies:
+        wanted = set(args.companies.split(","))
+        cases = Cases([tag for tag in cases.tags if tag.company in wanted])
     import_paths(sorted(p for p in CORPUS.glob("*.md") if p.name.split("_")[0] in cases.companies))
     report = evaluate(cases, make_user("evaluator", REVIEWER))
 

@@ -22,7 +22,6 @@ import argparse
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,11 +41,10 @@ def _goal(value: float, limit: float, unit: str) -> str:
 
 
 def _setup(args) -> None:
-    os.environ["DATABASE_URL"] = recreate_database(args.database_url, DB_NAME)
+    os.environ["DATABASE_URL"] = recreate_database(args.database_url, DB_NAME, migrate=True)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["SECURE_SSL_REDIRECT"] = "0"
     os.environ["ALLOWED_HOSTS"] = "testserver"
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True)
     import django
 
     django.setup()
