@@ -24,6 +24,7 @@ BENCHES=(
   "agreement.py||--runs 1 --segments 200"
   "diff.py||--runs 1 --quick"
   "lineage_eval.py||--companies mullvad.net"
+  "lineage_eval.py|--cases annotations/tests/data/lineage_heldout.yaml|-"
   "annotations.py|--runs 9|--runs 2 --smoke"
   "pages.py||--runs 2"
   "opp115.py|$OPP115 --policies 115 --runs 3|$OPP115 --policies 3 --runs 1"
