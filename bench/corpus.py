@@ -14,7 +14,7 @@ import statistics
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -205,22 +205,24 @@ def next_document(
     *,
     identical: float = IDENTICAL_SHARE,
     fixed_words: int | None = None,
+    median: int = MEDIAN_WORDS,
 ) -> tuple[tuple[Block, ...], bool]:
     """The next capture's document after `document`, and whether it changed: identical with
-    probability `identical`, rewritten with `REWRITTEN_SHARE`, otherwise revised."""
+    probability `identical`, rewritten (to a size around `median`) with `REWRITTEN_SHARE`,
+    otherwise revised."""
     roll = rng.random()
     if roll >= 1 - REWRITTEN_SHARE:
-        return new_document(rng, vocab, policy_words(rng, fixed_words)), True
+        return new_document(rng, vocab, policy_words(rng, fixed_words, median)), True
     if roll >= identical:
         return revise(rng, vocab, document), True
     return document, False
 
 
-def policy_words(rng: random.Random, fixed: int | None = None) -> int:
-    """A policy size: `fixed`, or log-normal around the corpus median, clipped to its range."""
+def policy_words(rng: random.Random, fixed: int | None = None, median: int = MEDIAN_WORDS) -> int:
+    """A policy size: `fixed`, or log-normal around `median`, clipped to the corpus's range."""
     if fixed:
         return fixed
-    words = round(rng.lognormvariate(math.log(MEDIAN_WORDS), SIZE_SIGMA))
+    words = round(rng.lognormvariate(math.log(median), SIZE_SIGMA))
     return min(max(words, MIN_WORDS), MAX_WORDS)
 
 
@@ -345,3 +347,129 @@ def prepare_corpus(
     saved_corpus = {f.name: getattr(corpus, f.name) for f in fields(corpus) if f.name != "path"}
     stamp.write_text(json.dumps({"params": wanted, "corpus": saved_corpus}))
     return corpus
+
+
+# --- the whole corpus, in steps (bench/scale.py) -----------------------------------------------
+
+# The Princeton-Leuven corpus's published shape: 1,071,488 captures of about 108,000 domains,
+# 1997-2019, at most two captures per domain and year, about ten per domain, policies growing
+# over the years (median about 1,000 words), a tail to 55,000 words, and some policies published
+# word for word by several domains (hosting providers' and generators' templates).
+PLL_DOMAINS, PLL_CAPTURES = 108_000, 1_071_488
+PLL_FIRST_YEAR, PLL_LAST_YEAR = 1997, 2019
+# Median words of a policy written in a year: 450 in 1997 growing to about 1,330 in 2019, which
+# gives a median near 1,000 over all captures (more captures are recent).
+PLL_WORDS_1997, PLL_WORDS_PER_YEAR = 450, 40
+# A domain's first year: later years are likelier (the web and the archive grew), u ** 0.7 gives
+# a mean span of about ten years; then 0, 1 or 2 captures a year: about ten per domain.
+_START_SKEW = 0.7
+_CAPTURES_PER_YEAR_WEIGHTS = (0.3, 0.4, 0.3)
+# One domain in 20 starts from one of 300 template policies (and then revises its own copy).
+TEMPLATE_SHARE, TEMPLATES = 0.05, 300
+
+
+def pll_median_words(year: int) -> int:
+    """The median size of a policy written in `year`, growing over time."""
+    return PLL_WORDS_1997 + PLL_WORDS_PER_YEAR * (year - PLL_FIRST_YEAR)
+
+
+@dataclass
+class Step:
+    """One step of the whole corpus written to a folder: domains [first_domain, next_domain)."""
+
+    path: Path
+    first_domain: int
+    next_domain: int
+    files: int = 0
+    changed: int = 0  # captures whose body differs from the domain's previous capture
+    templated_domains: int = 0
+    megabytes: float = 0.0
+    words: list[int] = field(default_factory=list)  # per file, for the step's distribution
+
+    def summary(self) -> dict[str, float]:
+        """Counts and the size distribution of the step's files."""
+        words = sorted(self.words)
+        return {
+            "domains": self.next_domain - self.first_domain,
+            "files": self.files,
+            "changed_share": round(self.changed / max(self.files, 1), 3),
+            "templated_domains": self.templated_domains,
+            "megabytes": round(self.megabytes, 1),
+            "words_median": words[len(words) // 2] if words else 0,
+            "words_p99": words[int(len(words) * 0.99)] if words else 0,
+            "words_max": words[-1] if words else 0,
+        }
+
+
+def _domain_capture_times(rng: random.Random) -> list[datetime]:
+    """Capture times of one domain: from a first year to 2019, 0 to 2 a year, at least one."""
+    span = PLL_LAST_YEAR - PLL_FIRST_YEAR
+    first_year = PLL_FIRST_YEAR + round(span * rng.random() ** _START_SKEW)
+    times = []
+    for year in range(first_year, PLL_LAST_YEAR + 1):
+        count = rng.choices((0, 1, 2), weights=_CAPTURES_PER_YEAR_WEIGHTS)[0]
+        if year == first_year:
+            count = max(count, 1)
+        start = datetime(year, 1, 1, tzinfo=UTC).timestamp()
+        seconds = sorted(rng.sample(range(0, 365 * 86400, 60), count))
+        times.extend(datetime.fromtimestamp(start + s, UTC) for s in seconds)
+    return times
+
+
+def _template(vocab: Vocabulary, seed: int, number: int, cache: dict) -> tuple[Block, ...]:
+    if number not in cache:
+        rng = random.Random(f"{seed}:template:{number}")
+        cache[number] = new_document(rng, vocab, policy_words(rng, median=MEDIAN_WORDS))
+    return cache[number]
+
+
+def write_pll_step(
+    folder: Path,
+    vocab: Vocabulary,
+    *,
+    first_domain: int,
+    captures: int,
+    seed: int,
+    identical: float = 0.15,
+    templates: dict | None = None,
+) -> Step:
+    """Write whole domain histories, from domain number `first_domain` on, under `folder` (one
+    subfolder per domain) until at least `captures` files are written; return what was written.
+
+    Each domain's history is seeded from (seed, domain number) and templates from (seed,
+    template number), so steps written one after another give the same corpus as one big
+    step: the whole corpus is imported step by step and measured at each size. Memory holds
+    one domain's document at a time (and the templates met so far, `templates`).
+    """
+    templates = {} if templates is None else templates
+    step = Step(folder, first_domain, first_domain)
+    while step.files < captures:
+        number = step.next_domain
+        step.next_domain += 1
+        rng = random.Random(f"{seed}:pll:{number}")
+        domain = f"{rng.choice(_DOMAIN_WORDS)}{number}.{rng.choice(_TLDS)}"
+        times = _domain_capture_times(rng)
+        if rng.random() < TEMPLATE_SHARE:
+            document = _template(vocab, seed, rng.randrange(TEMPLATES), templates)
+            step.templated_domains += 1
+        else:
+            median = pll_median_words(times[0].year)
+            document = new_document(rng, vocab, policy_words(rng, median=median))
+        (folder / domain).mkdir(parents=True, exist_ok=True)
+        body = render(document)
+        step.changed += 1
+        for index, when in enumerate(times):
+            if index:
+                document, changed = next_document(
+                    rng, vocab, document, identical=identical, median=pll_median_words(when.year)
+                )
+                if changed:
+                    body = render(document)
+                    step.changed += 1
+            timestamp = f"{when:%Y%m%d%H%M%S}"
+            data = f"{header_line(domain, timestamp)}\n\n{body}".encode()
+            (folder / domain / f"{domain}_{timestamp}.md").write_bytes(data)
+            step.files += 1
+            step.megabytes += len(data) / 1e6
+            step.words.append(len(body.split()))
+    return step

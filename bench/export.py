@@ -55,12 +55,9 @@ CAPTURES_PER_COMPANY = 10
 SECTIONS_PER_TEXT = 5
 ANNOTATORS = 20
 
-_FILL = """
-INSERT INTO auth_user (id, password, is_superuser, username, first_name, last_name, email,
-                       is_staff, is_active, date_joined)
-SELECT g, '!', false, 'annotator' || g, '', '', '', false, true, now()
-FROM generate_series(1, {annotators}) g;
-
+# The captures the tags go on, when the database has none of its own (bench/scale.py tags the
+# captures of its imported corpus instead, with `fill_tags`).
+_FILL_CAPTURES = """
 INSERT INTO policies_company (id, name, slug, created_at, capture_count)
 SELECT g, 'Company ' || g, 'company' || g || '.example', now(), 0
 FROM generate_series(1, {companies}) g;
@@ -96,10 +93,39 @@ FROM (SELECT company_id, count(*) AS n, min(captured_at) AS first_at,
              max(captured_at) AS last_at
       FROM policies_snapshot GROUP BY company_id) x
 WHERE c.id = x.company_id;
+"""
+
+# {rows} tags, {per_capture} on each of the first captures (by id) that have sections, on their
+# text's sections in turn; the last fifth of a capture's tags are carried from the previous
+# capture when it is the same company's. Ids follow the table's largest.
+_FILL_TAGS = """
+INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email,
+                       is_staff, is_active, date_joined)
+SELECT '!', false, 'annotator' || g, '', '', '', false, true, now()
+FROM generate_series(1, {annotators}) g
+ON CONFLICT (username) DO NOTHING;
 
 WITH categories AS (SELECT array_agg(id ORDER BY id) AS ids FROM annotations_category),
+annotators AS (
+    SELECT array_agg(id ORDER BY id) AS ids FROM auth_user WHERE username ~ '^annotator[0-9]+$'
+),
+base AS (SELECT coalesce(max(id), 0) AS id FROM annotations_annotation),
+tagged AS (
+    SELECT sn.id AS snap, sn.company_id, sn.text_id,
+           row_number() OVER (ORDER BY sn.id) - 1 AS k
+    FROM policies_snapshot sn
+    WHERE EXISTS (SELECT FROM policies_section s WHERE s.text_id = sn.text_id)
+    ORDER BY sn.id LIMIT {captures}
+),
+captures AS (
+    SELECT t.snap, t.k,
+           coalesce(lag(t.company_id) OVER (ORDER BY t.k) = t.company_id, false) AS follows,
+           (SELECT array_agg(s.id ORDER BY s.position) FROM policies_section s
+            WHERE s.text_id = t.text_id) AS sections
+    FROM tagged t
+),
 rows AS (
-    SELECT i, i / {per_capture} + 1 AS snap, i % {per_capture} AS j,
+    SELECT i, i / {per_capture} AS k, i % {per_capture} AS j,
            CASE WHEN i % 100 = 7 THEN '-' ELSE '' END || 'We collect ' || md5(i::text)
                || ' and share it with our partners for ' || (i % 97) || ' days, as described.'
                AS quote
@@ -108,18 +134,19 @@ rows AS (
 INSERT INTO annotations_annotation (id, snapshot_id, section_id, start, "end", quote, prefix,
     suffix, category_id, attributes, note, annotator_id, kind, status, origin_id, origin_quote,
     version, uuid, created_at, updated_at, layer)
-SELECT i + 1, snap, (snap - 1) * {sections} + j % {sections} + 1, j * 3,
+SELECT base.id + i + 1, snap, sections[j % array_length(sections, 1) + 1], j * 3,
        j * 3 + length(quote), quote, 'the text before the clause', 'and the text after it',
        categories.ids[j % array_length(categories.ids, 1) + 1],
        CASE WHEN i % 4 = 0 THEN '{{"personal-information-type": "Contact"}}'::jsonb
             ELSE '{{}}'::jsonb END,
        CASE WHEN i % 10 = 0 THEN 'Checked against the earlier capture.' ELSE '' END,
-       i % {annotators} + 1,
+       annotators.ids[i % array_length(annotators.ids, 1) + 1],
        CASE WHEN carried THEN 'carried' ELSE 'original' END, 'active',
-       CASE WHEN carried THEN (snap - 2) * {per_capture} + (j - 80) + 1 END, '', 1,
+       CASE WHEN carried THEN base.id + (k - 1) * {per_capture} + (j - 80) + 1 END, '', 1,
        gen_random_uuid(), timestamptz '2020-01-01 00:00:00+00' + i * interval '1 second',
        timestamptz '2020-01-01 00:00:00+00' + i * interval '1 second', 'annotator'
-FROM (SELECT *, (snap - 1) % {per_company} > 0 AND j >= 80 AS carried FROM rows) r, categories;
+FROM (SELECT r.i, r.k, r.j, r.quote, c.snap, c.sections, c.follows AND r.j >= 80 AS carried
+      FROM rows r JOIN captures c USING (k)) x, categories, annotators, base;
 """
 
 _ESCAPE = (
@@ -156,26 +183,46 @@ def drop_database(url: str) -> None:
     benchdb.drop_database(url)
 
 
-def fill(url: str, rows: int) -> float:
-    """Insert `rows` tags and what they need; returns the seconds it took."""
-    captures = -(-rows // TAGS_PER_CAPTURE)
-    statement = _FILL.format(
-        annotators=ANNOTATORS,
-        companies=-(-captures // CAPTURES_PER_COMPANY),
-        captures=captures,
-        sections=SECTIONS_PER_TEXT,
-        per_company=CAPTURES_PER_COMPANY,
-        per_capture=TAGS_PER_CAPTURE,
-        rows=rows,
-        text_version=TEXT_VERSION,
-    )
-    started = time.perf_counter()
+def _run(url: str, statement: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         for part in statement.split(";\n"):
             if part.strip():
                 conn.execute(part)
+
+
+def fill_tags(url: str, rows: int) -> float:
+    """Insert `rows` tags on the database's first captures (by id), 100 a capture, then
+    VACUUM ANALYZE; returns the seconds it took. There must be enough captures with sections."""
+    started = time.perf_counter()
+    _run(
+        url,
+        _FILL_TAGS.format(
+            annotators=ANNOTATORS,
+            captures=-(-rows // TAGS_PER_CAPTURE),
+            per_capture=TAGS_PER_CAPTURE,
+            rows=rows,
+        ),
+    )
+    with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
     return time.perf_counter() - started
+
+
+def fill(url: str, rows: int) -> float:
+    """Insert `rows` tags and the captures they are on; returns the seconds it took."""
+    captures = -(-rows // TAGS_PER_CAPTURE)
+    started = time.perf_counter()
+    _run(
+        url,
+        _FILL_CAPTURES.format(
+            companies=-(-captures // CAPTURES_PER_COMPANY),
+            captures=captures,
+            sections=SECTIONS_PER_TEXT,
+            per_company=CAPTURES_PER_COMPANY,
+            text_version=TEXT_VERSION,
+        ),
+    )
+    return time.perf_counter() - started + fill_tags(url, rows)
 
 
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -225,6 +272,37 @@ def first_rows(url: str) -> None:
     print(f"{first[0] - started:.3f} {time.perf_counter() - started:.3f}")
 
 
+def measure(url: str, runs: int) -> dict:
+    """`runs` times each, in their own processes: the export command with no rows (start-up),
+    the export of every tag, the COPY of the same rows, and the wait for the first rows.
+    Returns {"runs": {name: [(wall s, peak RSS MB)]}, "waits": [s], "lines", "sizes" (MB):
+    [export, COPY]}."""
+    env = {**os.environ, "DATABASE_URL": url}
+    export = [PYTHON, str(MANAGE), "export_annotations", "--format", "csv", "--no-progress"]
+    results: dict[str, list[tuple[float, float]]] = {"export": [], "startup": [], "copy": []}
+    waits = []
+    with tempfile.TemporaryDirectory() as folder:
+        ours, theirs = Path(folder) / "export.csv", Path(folder) / "copy.csv"
+        for _ in range(runs):
+            results["startup"].append(
+                timed([*export, "--from", "1900", "--to", "1900", "--output", str(ours)], env)
+            )
+            results["export"].append(timed([*export, "--output", str(ours)], env))
+            copy = [PYTHON, __file__, "--database-url", url, "--copy-to", str(theirs)]
+            results["copy"].append(timed(copy, env))
+            probe = [PYTHON, __file__, "--database-url", url, "--first-rows"]
+            waits.append(
+                float(
+                    subprocess.run(
+                        probe, env=env, capture_output=True, text=True, check=True
+                    ).stdout.split()[0]
+                )
+            )
+        lines = [len(p.read_bytes().splitlines()) for p in (ours, theirs)]
+        sizes = [p.stat().st_size / 1e6 for p in (ours, theirs)]
+    return {"runs": results, "waits": waits, "lines": lines, "sizes": sizes}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -249,31 +327,10 @@ def main() -> None:
         recreate_database(args.database_url)
         seconds = fill(args.database_url, args.rows)
         print(f"Filled {args.rows:,} tags in {seconds:.1f} s")
-    env = {**os.environ, "DATABASE_URL": args.database_url}
-    export = [PYTHON, str(MANAGE), "export_annotations", "--format", "csv", "--no-progress"]
-    results: dict[str, list[tuple[float, float]]] = {"export": [], "startup": [], "copy": []}
-    waits = []
-    with tempfile.TemporaryDirectory() as folder:
-        ours, theirs = Path(folder) / "export.csv", Path(folder) / "copy.csv"
-        for _ in range(args.runs):
-            results["startup"].append(
-                timed([*export, "--from", "1900", "--to", "1900", "--output", str(ours)], env)
-            )
-            results["export"].append(timed([*export, "--output", str(ours)], env))
-            copy = [PYTHON, __file__, "--database-url", args.database_url, "--copy-to", str(theirs)]
-            results["copy"].append(timed(copy, env))
-            probe = [PYTHON, __file__, "--database-url", args.database_url, "--first-rows"]
-            waits.append(
-                float(
-                    subprocess.run(
-                        probe, env=env, capture_output=True, text=True, check=True
-                    ).stdout.split()[0]
-                )
-            )
-        lines = [len(p.read_bytes().splitlines()) for p in (ours, theirs)]
-        sizes = [p.stat().st_size / 1e6 for p in (ours, theirs)]
+    measured = measure(args.database_url, args.runs)
     if not args.keep:
         drop_database(args.database_url)
+    results, waits, lines, sizes = (measured[k] for k in ("runs", "waits", "lines", "sizes"))
 
     def median(name: str, index: int) -> float:
         return statistics.median(run[index] for run in results[name])

@@ -300,11 +300,6 @@ def query_classes(lexemes: list[tuple[str, float]], count: int, seed: int) -> di
     return classes
 
 
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
 def time_queries(queries: list[str], filters: SearchFilters, runs: int) -> tuple[list, int]:
     """Milliseconds of every timed run, and the median number of results shown."""
     timings, shown = [], []
@@ -380,22 +375,22 @@ def main(args: argparse.Namespace) -> None:
         measured[name] = (timings, shown)
         everything.extend(timings)
         print(
-            f"| {name} | `{queries[0]}` | {shown} | {_percentile(timings, 0.5):.1f} | "
-            f"{_percentile(timings, 0.99):.1f} |"
+            f"| {name} | `{queries[0]}` | {shown} | {goals.percentile(timings, 0.5):.1f} | "
+            f"{goals.percentile(timings, 0.99):.1f} |"
         )
     print(
-        f"| all of the above | | | {_percentile(everything, 0.5):.1f} | "
-        f"{_percentile(everything, 0.99):.1f} |"
+        f"| all of the above | | | {goals.percentile(everything, 0.5):.1f} | "
+        f"{goals.percentile(everything, 0.99):.1f} |"
     )
     for name, (timings, _) in measured.items():  # issue #14's goals hold for every class
         label = f"search {name}, {total:,} sections"
-        goals.check(f"{label}, p50", _percentile(timings, 0.5), 5, "ms")
-        goals.check(f"{label}, p99", _percentile(timings, 0.99), 300, "ms")
+        goals.check(f"{label}, p50", goals.percentile(timings, 0.5), 5, "ms")
+        goals.check(f"{label}, p99", goals.percentile(timings, 0.99), 300, "ms")
     if common:
         ranked = time_rank_all(common, args.runs)
         print(
             f"| very common, ranking every match (not used) | | 50 | "
-            f"{_percentile(ranked, 0.5):.1f} | {_percentile(ranked, 0.99):.1f} |"
+            f"{goals.percentile(ranked, 0.5):.1f} | {goals.percentile(ranked, 0.99):.1f} |"
         )
     if not args.keep:
         connection.close()
