@@ -26,6 +26,14 @@ def pytest_configure(config):
     # Before any server starts: SecurityMiddleware reads SECURE_SSL_REDIRECT once, when the live
     # server loads its middleware, so a per-test override would come too late for it.
     settings.SECURE_SSL_REDIRECT = False
+    # A read replica alias, a test mirror of the default database (its own connection, so it
+    # sees only committed rows, like a replica behind its primary). Reads go to it only in tests
+    # that set REPLICA_DATABASE and allow it (config/tests/test_replica.py).
+    if "replica" not in settings.DATABASES:
+        settings.DATABASES["replica"] = {
+            **settings.DATABASES["default"],
+            "TEST": {"MIRROR": "default"},
+        }
 
 
 def pytest_collection_modifyitems(config, items):
@@ -51,6 +59,7 @@ def _test_settings(settings):  # noqa: F811 (pytest-django's settings fixture)
     # Stored pages live on in this process's memory; a rolled-back database reuses their keys.
     # No listening connection: it would keep the test database from being dropped.
     settings.STORED_PAGES_LISTEN = False
+    settings.REPLICA_DATABASE = None
     forget_in_memory()
 
 

@@ -2,9 +2,10 @@
 
 Variables: DATABASE_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, IMPORT_MAX_FILE_BYTES,
 IMPORT_MAX_ARCHIVE_BYTES, IMPORT_MAX_UPLOAD_BYTES, IMPORT_STALE_MINUTES, MEDIA_ROOT,
-TASKS_BACKEND, API_RATE_LIMIT, STORED_PAGES, STORED_PAGES_LISTEN, STORED_PAGES_MEMORY_MB; in
-production also STATIC_ROOT, CSRF_TRUSTED_ORIGINS, TRUSTED_PROXY_COUNT, AXES_FAILURE_LIMIT,
-AXES_COOLOFF_MINUTES, SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS, CONN_MAX_AGE, LOG_LEVEL.
+TASKS_BACKEND, API_RATE_LIMIT, DATABASE_REPLICA_URL, STORED_PAGES, STORED_PAGES_LISTEN,
+STORED_PAGES_MEMORY_MB; in production also STATIC_ROOT, CSRF_TRUSTED_ORIGINS,
+TRUSTED_PROXY_COUNT, AXES_FAILURE_LIMIT, AXES_COOLOFF_MINUTES, SECURE_SSL_REDIRECT,
+SECURE_HSTS_SECONDS, CONN_MAX_AGE, LOG_LEVEL.
 See README.md, "Configuration", and docs/deploy.md.
 """
 
@@ -53,6 +54,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: an anonymous GET may read from the read replica, if any (config/replica.py).
+    "config.replica.ReplicaReadsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -105,6 +108,16 @@ DATABASES = {
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
     )
 }
+# A PostgreSQL read replica of the default database: anonymous visitors' pages read from it,
+# every write goes to the default (config/replica.py).
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+REPLICA_DATABASE = "replica" if "replica" in DATABASES else None
+DATABASE_ROUTERS = ["config.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

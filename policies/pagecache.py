@@ -35,7 +35,7 @@ from functools import cache, lru_cache, wraps
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, router
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.middleware.csp import get_nonce
 from django.urls import Resolver404, ResolverMatch, resolve
@@ -59,6 +59,7 @@ LOGIN_REQUIRED_MIDDLEWARE = "django.contrib.auth.middleware.LoginRequiredMiddlew
 @dataclass(frozen=True)
 class _Page:
     company_id: int
+    version: int
     key: str
     public: bool
 
@@ -83,8 +84,9 @@ def stored_page(*, query: tuple[str, ...] = ()) -> Callable:
                 response = _stored_response(request, page)
                 if response is not None:
                     return response
+            current = _reads_at_version(page)  # before the page's data, as the version was
             response = view(request, slug, **kwargs)
-            if not _storable(response):
+            if not current or not _storable(response):
                 return response
             _store(page, response, request)
             return _stored_response(request, page) or response
@@ -169,7 +171,19 @@ def _page_for(
     company_id, version = found
     parts = [_code_stamp(), str(company_id), str(version), request.get_full_path(), audience]
     key = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-    return _Page(company_id, key, public=audience == "anonymous")
+    return _Page(company_id, version, key, public=audience == "anonymous")
+
+
+def _reads_at_version(page: _Page) -> bool:
+    """Whether this request reads the company at (at least) the version the page's key holds:
+    always from the primary; from a read replica (config/replica.py) only once it has replayed
+    that version's change. A page rendered from a replica behind it is served, not stored."""
+    alias = router.db_for_read(Company)
+    if alias in (None, DEFAULT_DB_ALIAS):
+        return True
+    replayed = Company.objects.using(alias).filter(pk=page.company_id)
+    version = replayed.values_list("page_version", flat=True).first()
+    return version is not None and version >= page.version
 
 
 def _company_version(slug: str) -> tuple[int, int] | None:
