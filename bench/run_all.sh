@@ -17,7 +17,7 @@ smoke=0
 OPP115=${OPP115:-../shared/opp115-excerpt}
 [[ -d $OPP115 ]] || OPP115=annotations/tests/data/opp115
 
-HELPERS=" benchdb.py corpus.py goals.py load_report.py "
+HELPERS=" benchdb.py corpus.py goals.py load_report.py scale_chart.py "
 # script | full-size arguments | smoke arguments ("-": not run at smoke size, another line of
 # the same script covers it)
 BENCHES=(
@@ -39,6 +39,7 @@ BENCHES=(
   "trends.py||--companies 10 --captures 4 --runs 1"
   "api.py||--companies 10 --captures 4 --tags 200 --runs 2"
   "adjudicate.py|--runs 21|--sections 10 --runs 2"
+  "scale.py||--smoke"
 )
 
 listed=" "

@@ -59,11 +59,10 @@ import corpus  # noqa: E402
 import export  # noqa: E402
 import goals  # noqa: E402
 import pages  # noqa: E402
+from scale_chart import GROWTH, figures  # noqa: E402 (the figures compared, and charted)
 
 DEFAULT_DATABASE_URL = benchdb.default_url("palimpsest_bench_scale")
 SMOKE_SIZES = [150, 300]
-# Within this factor of the first size's figure.
-GROWTH = 1.5
 
 
 def _arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -391,34 +390,6 @@ def measure_size(args: argparse.Namespace, results: dict, vocab) -> dict:
         record["export"] = measure_export(args.database_url, args.export_rows, args.export_runs)
     record["load_after"] = _load()
     return record
-
-
-def figures(record: dict) -> dict[str, tuple[float, str, bool]]:
-    """name: (value, unit, higher is better) of one size's record, the figures compared."""
-    imported = record["import"]
-    out = {
-        "import captures/s (wall)": (imported["captures_per_s"], "captures/s", True),
-        "import captures per CPU second": (imported["captures_per_cpu_s"], "captures/s", True),
-        "database kB per capture": (
-            record["sizes_mb"]["database"] * 1000 / record["captures"],
-            "kB",
-            False,
-        ),
-    }
-    for label, page in record["pages"].items():
-        name = label.split(" (")[0]
-        out[f"{name} p50"] = (page["p50"], "ms", False)
-        out[f"{name} p99"] = (page["p99"], "ms", False)
-    out["search p50"] = (record["search"]["all"]["p50"], "ms", False)
-    out["search p99"] = (record["search"]["all"]["p99"], "ms", False)
-    out["gunicorn worker RSS"] = (record["gunicorn_worker_rss_mb"], "MB", False)
-    if "export" in record:
-        out["CSV export rows/s (streaming)"] = (
-            record["export"]["streaming_rows_per_s"],
-            "rows/s",
-            True,
-        )
-    return out
 
 
 def report(record: dict, base: dict | None, check: bool) -> None:
