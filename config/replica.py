@@ -1,12 +1,12 @@
 """Reads of anonymous pages from a PostgreSQL read replica (DATABASE_REPLICA_URL).
 
 `ReplicaReadsMiddleware` marks a request whose reads may go to the replica: a GET or HEAD
-without a session cookie (an anonymous visitor reading: the company list, companies,
-captures, comparisons, search, trends). `ReplicaRouter` then sends that request's ORM reads
-to `settings.REPLICA_DATABASE` and every write, whatever the request, to the primary
-("default"). A request that writes is pinned to the primary from its first write on, so it
-reads its own writes; so are reads inside a transaction the request opened. Migrations run on
-the primary only (the replica follows it through PostgreSQL's replication).
+without a session cookie or API token (an anonymous visitor reading: the company list,
+companies, captures, comparisons, search, trends, the public API). `ReplicaRouter` then
+sends that request's ORM reads to `settings.REPLICA_DATABASE` and every write, whatever the
+request, to the primary ("default"). A request that writes is pinned to the primary from its
+first write on, so it reads its own writes; so are reads inside a transaction the request
+opened. Migrations run on the primary only (the replica follows it by replication).
 
 A replica lags its primary by a moment: an anonymous visitor may see a new tag a moment later
 than its author. Stored pages stay exact: `policies.pagecache` stores a page rendered from the
@@ -61,6 +61,7 @@ def _may_read_replica(request: HttpRequest) -> bool:
         bool(settings.REPLICA_DATABASE)
         and request.method in _SAFE_METHODS
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "HTTP_AUTHORIZATION" not in request.META  # an API token: a signed-in caller
     )
 
 

@@ -64,12 +64,17 @@ def test_a_signed_in_visitor_reads_from_the_primary(client):
 
 
 @pytest.mark.parametrize(
-    ("method", "cookies", "reads_from"),
-    [("get", {}, "replica"), ("head", {}, "replica"), ("post", {}, "default")]
-    + [("get", {"sessionid": "x"}, "default")],
+    ("method", "cookies", "headers", "reads_from"),
+    [
+        ("get", {}, {}, "replica"),
+        ("head", {}, {}, "replica"),
+        ("post", {}, {}, "default"),
+        ("get", {"sessionid": "x"}, {}, "default"),
+        ("get", {}, {"Authorization": "Bearer token"}, "default"),
+    ],
 )
-def test_only_anonymous_reading_requests_may_read_the_replica(method, cookies, reads_from):
-    request = getattr(RequestFactory(), method)("/")
+def test_only_anonymous_reading_requests_may_read_the_replica(method, cookies, headers, reads_from):
+    request = getattr(RequestFactory(), method)("/", headers=headers)
     request.COOKIES.update(cookies)
     seen = []
     ReplicaReadsMiddleware(lambda r: seen.append(router.db_for_read(Company)) or JsonResponse({}))(
