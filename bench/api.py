@@ -55,6 +55,7 @@ import django  # noqa: E402
 django.setup()
 
 import benchdb as databases  # noqa: E402 (bench/ is the script's folder)
+import pages  # noqa: E402 (CPU time of a request)
 import search as search_bench  # noqa: E402 (its corpus: generate + COPY)
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -97,25 +98,16 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def _backend_cpu() -> float:
-    """CPU seconds the PostgreSQL backend serving this connection has used (same machine)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def measure(client: Client, url: str, headers: dict, runs: int) -> tuple[int, float, float, float]:
     """Status, p50 and p90 wall milliseconds, and p50 CPU milliseconds (this process and its
     PostgreSQL backend: on a shared, busy machine wall time mostly measures the CPU queue)."""
     status = client.get(url, **headers).status_code  # warm-up
     timings, cpu = [], []
     for _ in range(runs):
-        started, cpu_started = time.perf_counter(), time.process_time() + _backend_cpu()
+        started, cpu_started = time.perf_counter(), pages.cpu_seconds()
         client.get(url, **headers)
         timings.append((time.perf_counter() - started) * 1000)
-        cpu.append((time.process_time() + _backend_cpu() - cpu_started) * 1000)
+        cpu.append((pages.cpu_seconds() - cpu_started) * 1000)
     return status, statistics.median(timings), _percentile(timings, 0.9), statistics.median(cpu)
 
 

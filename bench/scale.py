@@ -78,6 +78,11 @@ def _arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     parser.add_argument("--json", type=Path, help="results file (default docs/scale/...)")
     parser.add_argument("--resume", action="store_true", help="continue from --json's sizes")
+    parser.add_argument(
+        "--remeasure",
+        action="store_true",
+        help="with --resume: measure the last size's pages, search and memory again first",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
     args = parser.parse_args(argv)
@@ -189,33 +194,36 @@ def page_urls() -> dict[str, str]:
 
 
 def measure_pages(urls: dict[str, str], runs: int) -> dict[str, dict[str, float]]:
-    """p50 and p99 (and the first request) of each page, in milliseconds."""
+    """p50 and p99 (and the first request) of each page, wall and CPU (this process and its
+    PostgreSQL backend) milliseconds."""
     client = Client()
     measured = {}
     for label, url in urls.items():
-        first, times = pages.measure_page(client, url, runs)
-        measured[label] = {
-            "first": first,
-            "p50": goals.percentile(times, 0.5),
-            "p99": goals.percentile(times, 0.99),
-        }
+        cpu: list[float] = []
+        first, times = pages.measure_page(client, url, runs, cpu=cpu)
+        measured[label] = {"first": first} | _percentiles(times, cpu)
     return measured
 
 
-def measure_search(queries: dict[str, list[str]], runs: int) -> dict[str, dict[str, float]]:
-    """p50 and p99 of each query class and of all together, in milliseconds."""
-    measured, everything = {}, []
-    for name, chosen in queries.items():
-        timings, _ = search.time_queries(chosen, SearchFilters(), runs)
-        everything += timings
-        measured[name] = {
-            "p50": goals.percentile(timings, 0.5),
-            "p99": goals.percentile(timings, 0.99),
-        }
-    measured["all"] = {
-        "p50": goals.percentile(everything, 0.5),
-        "p99": goals.percentile(everything, 0.99),
+def _percentiles(wall: list[float], cpu: list[float]) -> dict[str, float]:
+    return {
+        "p50": goals.percentile(wall, 0.5),
+        "p99": goals.percentile(wall, 0.99),
+        "cpu_p50": goals.percentile(cpu, 0.5),
+        "cpu_p99": goals.percentile(cpu, 0.99),
     }
+
+
+def measure_search(queries: dict[str, list[str]], runs: int) -> dict[str, dict[str, float]]:
+    """p50 and p99 of each query class and of all together, wall and CPU milliseconds."""
+    measured, everything, everything_cpu = {}, [], []
+    for name, chosen in queries.items():
+        cpu: list[float] = []
+        timings, _ = search.time_queries(chosen, SearchFilters(), runs, cpu=cpu)
+        everything += timings
+        everything_cpu += cpu
+        measured[name] = _percentiles(timings, cpu)
+    measured["all"] = _percentiles(everything, everything_cpu)
     return measured
 
 
@@ -355,6 +363,24 @@ def _commit() -> str:
     ).stdout.strip()
 
 
+def measure_reading(args: argparse.Namespace, results: dict) -> dict:
+    """The database's sizes, the pages, search and a gunicorn worker's memory, as they are."""
+    record = {"reading_load_before": _load(), "reading_commit": _commit()}
+    record["sizes_mb"] = database_sizes(args.database_url)
+    record["pages"] = measure_pages(results["pages"], args.runs)
+    record["search"] = measure_search(results["queries"], args.search_runs)
+    paths = [
+        *results["pages"].values(),
+        *(
+            f"/search/?q={q.replace(' ', '+')}"
+            for qs in results["queries"].values()
+            for q in qs[:1]
+        ),
+    ]
+    record["gunicorn_worker_rss_mb"] = gunicorn_rss(args.database_url, paths)
+    return record
+
+
 def measure_size(args: argparse.Namespace, results: dict, vocab) -> dict:
     """Grow the database to the next size and measure everything there."""
     state = results["state"]
@@ -374,18 +400,7 @@ def measure_size(args: argparse.Namespace, results: dict, vocab) -> dict:
         total, lexemes = search.lexemes_by_share(args.database_url)
         results["queries"] = search.query_classes(lexemes, args.queries, args.seed)
         record["tags_filled_s"] = export.fill_tags(args.database_url, args.export_rows)
-    record["sizes_mb"] = database_sizes(args.database_url)
-    record["pages"] = measure_pages(results["pages"], args.runs)
-    record["search"] = measure_search(results["queries"], args.search_runs)
-    paths = [
-        *results["pages"].values(),
-        *(
-            f"/search/?q={q.replace(' ', '+')}"
-            for qs in results["queries"].values()
-            for q in qs[:1]
-        ),
-    ]
-    record["gunicorn_worker_rss_mb"] = gunicorn_rss(args.database_url, paths)
+    record |= measure_reading(args, results)
     if first or size == args.sizes[-1]:
         record["export"] = measure_export(args.database_url, args.export_rows, args.export_runs)
     record["load_after"] = _load()
@@ -442,6 +457,10 @@ def main(args: argparse.Namespace) -> None:
     )
     vocab = corpus.load_vocabulary()
     try:
+        if args.remeasure and results["sizes"]:
+            results["sizes"][-1] |= measure_reading(args, results)
+            args.json.write_text(json.dumps(results, indent=1) + "\n")
+            report(results["sizes"][-1], None, check=False)
         while len(results["sizes"]) < len(args.sizes):
             (
                 _,

@@ -85,6 +85,7 @@ django.setup()
 
 import corpus  # noqa: E402 (the corpus generator)
 import goals  # noqa: E402
+import pages  # noqa: E402 (CPU time of a request)
 from django.db import connection  # noqa: E402
 
 from policies.filters import CaptureFilters  # noqa: E402
@@ -300,15 +301,21 @@ def query_classes(lexemes: list[tuple[str, float]], count: int, seed: int) -> di
     return classes
 
 
-def time_queries(queries: list[str], filters: SearchFilters, runs: int) -> tuple[list, int]:
-    """Milliseconds of every timed run, and the median number of results shown."""
+def time_queries(
+    queries: list[str], filters: SearchFilters, runs: int, *, cpu: list[float] | None = None
+) -> tuple[list, int]:
+    """Milliseconds of every timed run, and the median number of results shown; with `cpu`,
+    each run's CPU milliseconds (this process and its backend) are appended to it."""
     timings, shown = [], []
     for query in queries:
         search_sections(query, filters)  # warm-up
         for _ in range(runs):
+            cpu_started = pages.cpu_seconds() if cpu is not None else 0.0
             started = time.perf_counter()
             results = search_sections(query, filters)
             timings.append((time.perf_counter() - started) * 1000)
+            if cpu is not None:
+                cpu.append((pages.cpu_seconds() - cpu_started) * 1000)
         shown.append(results.hit_count)
     return timings, round(statistics.median(shown))
 
