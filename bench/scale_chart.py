@@ -37,7 +37,8 @@ def figures(record: dict) -> dict[str, tuple[float, str, bool]]:
     timed = [(label.split(" (")[0] + " page", page) for label, page in record["pages"].items()]
     for name, measured in [*timed, ("search", record["search"]["all"])]:
         for key, what in (("p50", "p50"), ("p99", "p99"), ("cpu_p50", "CPU p50")):
-            out[f"{name}, {what}"] = (measured[key], "ms", False)
+            if key in measured:  # results measured before CPU time was
+                out[f"{name}, {what}"] = (measured[key], "ms", False)
     out["gunicorn worker RSS"] = (record["gunicorn_worker_rss_mb"], "MB", False)
     if "export" in record:
         out["CSV export, rows/s"] = (record["export"]["streaming_rows_per_s"], "rows/s", True)
@@ -122,11 +123,40 @@ def chart(results: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+def markdown(results: dict) -> str:
+    """The figures as a Markdown table, one column per size, with each size's ratio to the
+    first (where a higher figure is better, first / figure) and meets/MISSES."""
+    records = results["sizes"]
+    base = figures(records[0])
+    head = ["figure", *(f"{r['captures']:,} captures" for r in records), "worst ratio", "1.5x"]
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
+    for name, (first, unit, higher) in base.items():
+        cells, ratios = [], []
+        for record in records:
+            value = figures(record).get(name)
+            if value is None:
+                cells.append("")
+                continue
+            ratio = (first / value[0] if higher else value[0] / first) if first else 1.0
+            ratios.append(ratio)
+            cells.append(
+                f"{_number(value[0])}" + (f" ({ratio:.2f}x)" if record is not records[0] else "")
+            )
+        worst = max(ratios[1:], default=None)
+        verdict = "" if worst is None else ("meets" if worst <= GROWTH else "**MISSES**")
+        worst_cell = "" if worst is None else f"{worst:.2f}x"
+        lines.append(f"| {name} ({unit}) | " + " | ".join([*cells, worst_cell, verdict]) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("results", type=Path)
     parser.add_argument("--output", type=Path)
+    parser.add_argument("--markdown", action="store_true", help="print the figures' table too")
     args = parser.parse_args()
+    if args.markdown:
+        print(markdown(json.loads(args.results.read_text())))
     output = args.output or args.results.with_suffix(".svg")
     output.write_text(chart(json.loads(args.results.read_text())))
     print(f"wrote {output}")
