@@ -336,13 +336,18 @@ def import_step(
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     state["next_domain"] = step.next_domain
-    state["captures"] += measured.new + measured.unchanged
+    # Counted, not summed: a step run again after an interrupted one finds some of its
+    # captures already present (the domains are the same, seeded by number).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM policies_snapshot")
+        state["captures"] = cursor.fetchone()[0]
     cpu = measured.cpu_seconds + (measured.postgres_cpu_seconds or 0.0)
     return {
         "corpus": step.summary() | {"generation_cpu_s": round(generated, 1)},
         "files": measured.files,
         "new": measured.new,
         "unchanged": measured.unchanged,
+        "present": measured.present,
         "failed": measured.failed,
         "wall_s": measured.seconds,
         "captures_per_s": measured.per_second,
@@ -413,7 +418,8 @@ def report(record: dict, base: dict | None, check: bool) -> None:
     print(
         f"corpus step: {imported['corpus']}\n"
         f"import: {imported['files']:,} files ({imported['new']:,} new, "
-        f"{imported['unchanged']:,} unchanged, {imported['failed']} failed) in "
+        f"{imported['unchanged']:,} unchanged, {imported.get('present', 0):,} already present, "
+        f"{imported['failed']} failed) in "
         f"{imported['wall_s']:.0f} s wall, py CPU {imported['py_cpu_s']:.0f} s, PG CPU "
         f"{imported['pg_cpu_s'] or 0:.0f} s, peak RSS {imported['peak_rss_mb']:.0f} MB"
     )
