@@ -139,9 +139,8 @@ def markdown(results: dict) -> str:
                 continue
             ratio = (first / value[0] if higher else value[0] / first) if first else 1.0
             ratios.append(ratio)
-            cells.append(
-                f"{_number(value[0])}" + (f" ({ratio:.2f}x)" if record is not records[0] else "")
-            )
+            shown = f"{value[0]:,.0f}" if value[0] >= 100 else f"{value[0]:.1f}"
+            cells.append(shown + (f" ({ratio:.2f}x)" if record is not records[0] else ""))
         worst = max(ratios[1:], default=None)
         verdict = "" if worst is None else ("meets" if worst <= GROWTH else "**MISSES**")
         worst_cell = "" if worst is None else f"{worst:.2f}x"
