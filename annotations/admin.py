@@ -12,6 +12,7 @@ from annotations.models import (
     Category,
     LineageEvent,
 )
+from annotations.suggesting import index
 from policies.admin import ShownOnPagesAdmin
 
 
@@ -44,6 +45,13 @@ class AnnotationAdmin(ShownOnPagesAdmin):
     list_select_related = ["category", "snapshot__company", "annotator"]
     raw_id_fields = ["snapshot", "section", "origin", "annotator"]
     readonly_fields = ["created_at", "updated_at", "version"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        # Suggested elsewhere as its clause now stands (a tag made or re-spanned here).
+        index.index_new_tags()
+        if change and obj.kind != Annotation.Kind.CARRIED:
+            index.index_tags([obj])
 
 
 @admin.register(LineageEvent)

@@ -10,7 +10,8 @@ the step it belongs to (not Django signals, which hide the order of work):
   derived again (tags pointing into it are re-anchored);
 - `overlay()`: what the reading, comparing, search and trends pages show besides the policy
   itself (tags, the practice timeline, the tagging controls, the tags' share per half-year),
-  and what else a signed-in user's stored pages depend on (`viewer_state`).
+  and what else a signed-in user's stored pages depend on (`viewer_state`,
+  `viewer_sees_every_company`).
 
 Another app fills them in its `AppConfig.ready()`: `register_overlay(...)`,
 `on_captures_imported(...)`, `on_texts_changed(...)`. With nothing registered, the pages show
@@ -44,17 +45,13 @@ class Overlay:
     """What the pages show besides the policy text. This base shows nothing more; the
     annotations app registers a subclass."""
 
-    def reader_sections(
-        self, snapshot: Snapshot, sections: list[Section], user
-    ) -> list[SectionView]:
-        """The capture's sections as the reader shows them to `user`."""
-        return [SectionView(section, section.html) for section in sections]
-
     def reader_context(
-        self, request: HttpRequest, company: Company, snapshot: Snapshot
+        self, request: HttpRequest, company: Company, snapshot: Snapshot, sections: list[Section]
     ) -> dict[str, Any]:
-        """Extra template context for a capture page (tagging controls and links)."""
-        return {}
+        """Template context for a capture page: `items`, its sections as the reader shows them
+        to the request's user (`SectionView`s), and anything else the overlay shows (tagging
+        controls and links)."""
+        return {"items": [SectionView(section, section.html) for section in sections]}
 
     def history_context(self, company: Company, snapshots: list[Snapshot], user) -> dict[str, Any]:
         """Extra template context for a company's history page."""
@@ -72,8 +69,16 @@ class Overlay:
         """What a signed-in user's pages show besides their companies' data that may change
         without any company's pages changing (e.g. the review queue's size in the header): a
         stored page for `user` is kept only while this stays equal (policies.pagecache).
-        None: never store this user's pages (they show what no version follows)."""
+        None: never store this user's pages (they show what no version follows). Computed
+        from the user and their roles alone: a process keeps it per session until a session,
+        user or group changes (policies.pagecache)."""
         return ()
+
+    def viewer_sees_every_company(self, user) -> bool:
+        """Whether `user`'s pages show what a change in any company may change (e.g.
+        suggestions drawn from every company's tags): their stored pages are then keyed by the
+        site version too, which every company's change bumps (policies.pagecache)."""
+        return False
 
     def tagged_captures(self, slug: str) -> list[tuple[int, int]]:
         """(section id, capture id) of every tag of the category that anyone may see."""

@@ -177,6 +177,17 @@ class StoredPage(models.Model):
         return f"stored page {self.key[:12]}"
 
 
+class SiteVersion(models.Model):
+    """One row (id 1): bumped after every commit that changed any company's pages, or what
+    pages drawing on every company show (`policies.pagecache.site_changed`). A tagger's
+    stored pages offer suggestions drawn from every company's tags, so they are keyed by it."""
+
+    version = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"site version {self.version}"
+
+
 class ImportRunQuerySet(models.QuerySet):
     def for_list(self) -> ImportRunQuerySet:
         """Runs newest first, with who started each."""

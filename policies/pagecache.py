@@ -11,11 +11,22 @@ bytes (from this process's memory, else the `StoredPage` table), without renderi
 
 Audiences: anonymous visitors share one copy (Cache-Control public: a shared cache may keep it,
 and nothing in it is personal: no CSRF cookie is set for them). A signed-in user gets their
-own copy (private), keyed by their id, roles, CSRF secret (their forms carry a token made from
-it) and `overlay().viewer_state(user)` (e.g. the review queue's size in the header), so
-nothing personal is ever served to anyone else; taggers' pages are not stored (their
-suggestions draw on every company's tags). A request with a message waiting, an htmx
-request or an unexpected query parameter is rendered as before, never stored.
+own copy (private), keyed by their id, name, roles and `overlay().viewer_state(user)`, so
+nothing personal is ever served to anyone else. Their forms' CSRF token is stored as a
+placeholder and made afresh from their own CSRF cookie for every response (masked anew each
+time, as Django does), and their ETag also names that cookie, so a page kept by the browser
+never outlives the token in it. Pages that show what any company's change may change (a
+tagger's suggestions draw on every company's tags; a reviewer's header counts the whole review
+queue: `overlay().viewer_sees_every_company(user)`) are keyed by the site version as well,
+which every `pages_changed` bumps when its transaction commits (`site_changed`), and are kept
+in memory only. A request with a message waiting, an htmx request or an unexpected query
+parameter is rendered as before, never stored.
+
+`StoredPageMiddleware` answers before sessions, CSRF, authentication and URL dispatch run:
+anonymous requests, and signed-in ones whose session this process has already seen
+authenticated by Django while it listens (`_Versions.viewer`: forgotten whenever a session,
+user, group or membership row changes, which PostgreSQL triggers announce, and after
+`VIEWER_SECONDS` at most, so an expired session is honoured that long at most).
 
 The version is read before the page's data, so a page rendered from newer data than its key
 says is the worst that can happen (never older data under a newer key). A page's CSP nonce is
@@ -27,7 +38,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,25 +48,51 @@ from functools import cache, lru_cache, wraps
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, router
+from django.db import DEFAULT_DB_ALIAS, connection, router, transaction
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.middleware.csp import get_nonce
+from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.urls import Resolver404, ResolverMatch, resolve
 from django.utils.cache import patch_vary_headers
+from django.utils.crypto import constant_time_compare
 from django.utils.http import parse_etags
 
 from policies.extensions import overlay
-from policies.models import Company, StoredPage
+from policies.models import Company, SiteVersion, StoredPage
 from policies.permissions import role_names
 
 logger = logging.getLogger(__name__)
 
 NONCE_PLACEHOLDER = b"\x00csp-nonce\x00"
-# PostgreSQL notification channel: company page versions changed (see `_Versions`).
+CSRF_PLACEHOLDER = b"\x00csrf-token\x00"
+# PostgreSQL notification channels: company page versions (or the site version) changed; a
+# session, user, group or group membership changed (triggers of migration policies 0013).
 CHANNEL = "palimpsest_pages_changed"
+VIEWERS_CHANNEL = "palimpsest_viewers_changed"
+# How long this process trusts a session it saw authenticated (its expiry is not re-read).
+VIEWER_SECONDS = 60
+_VIEWERS_MAX = 10_000
 # Django's message storage: a cookie, or the session when the cookie would be too big.
 MESSAGE_COOKIE, MESSAGE_SESSION_KEY = "messages", "_messages"
 LOGIN_REQUIRED_MIDDLEWARE = "django.contrib.auth.middleware.LoginRequiredMiddleware"
+# A masked CSRF token as Django writes it into forms (64 letters and digits).
+_TOKEN = re.compile(rb"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
+
+
+@dataclass(frozen=True)
+class _Audience:
+    """Whom a page is rendered for, as a key part."""
+
+    text: str
+    every_company: bool = False  # keyed by the site version too, kept in memory only
+
+    @property
+    def public(self) -> bool:
+        return self is ANONYMOUS
+
+
+ANONYMOUS = _Audience("anonymous")
 
 
 @dataclass(frozen=True)
@@ -62,10 +101,8 @@ class _Page:
     version: int
     key: str
     public: bool
-
-    @property
-    def etag(self) -> str:
-        return f'W/"{self.key[:40]}"'
+    durable: bool  # kept in the StoredPage table as well as in memory
+    etag: str
 
 
 def stored_page(*, query: tuple[str, ...] = ()) -> Callable:
@@ -98,37 +135,55 @@ def stored_page(*, query: tuple[str, ...] = ()) -> Callable:
 
 
 class StoredPageMiddleware:
-    """Anonymous visitors' stored pages, answered before sessions, CSRF, authentication and URL
-    dispatch run (a request without a session cookie is anonymous). Everything else goes on
-    to the views, whose `stored_page` decorator stores pages and serves the other audiences.
-    It sits after the middleware that add headers to every response (security, framing, CSP),
-    so its answers carry them too."""
+    """Stored pages answered before sessions, CSRF, authentication and URL dispatch run: for
+    anonymous visitors (a request without a session cookie is anonymous), and for signed-in
+    users whose session this process already saw authenticated (see the module's docstring).
+    Everything else goes on to the views, whose `stored_page` decorator stores pages and
+    serves the other audiences. It sits after the middleware that add headers to every
+    response (security, framing, CSP), so its answers carry them too."""
 
     def __init__(self, get_response: Callable) -> None:
         self.get_response = get_response
         # Where every page asks for sign-in (LOGIN_REQUIRED), anonymous visitors get none.
         self.anonymous_may_read = LOGIN_REQUIRED_MIDDLEWARE not in settings.MIDDLEWARE
+        self.csrf = CsrfViewMiddleware(get_response)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = _served_early(request) if self.anonymous_may_read else None
+        # Before anything reads the session or the user (see `_Versions.remember_viewer`).
+        request._stored_page_viewers = _versions.viewer_generation
+        response = _served_early(request, self)
         return response if response is not None else self.get_response(request)
 
 
-def _served_early(request: HttpRequest) -> HttpResponse | None:
-    if settings.SESSION_COOKIE_NAME in request.COOKIES or "HX-Request" in request.headers:
+def _served_early(request: HttpRequest, middleware: StoredPageMiddleware) -> HttpResponse | None:
+    if "HX-Request" in request.headers:
         return None
+    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if session_key is None:
+        if not middleware.anonymous_may_read:
+            return None
+        audience = ANONYMOUS
+    else:
+        audience = _versions.viewer(session_key)
+        if audience is None:
+            return None
     match = _resolve(request.path_info)
     query = getattr(match.func, "stored_page_query", None) if match else None
     if query is None:
         return None
     request.get_host()  # refuses a Host that ALLOWED_HOSTS does not list, as Django would
-    page = _page_for(request, match.kwargs["slug"], query, "anonymous")
+    if audience is not ANONYMOUS:
+        middleware.csrf.process_request(request)  # the CSRF cookie's secret, as Django reads it
+        if not request.META.get("CSRF_COOKIE"):
+            return None
+    page = _page_for(request, match.kwargs["slug"], query, audience)
     if page is None:
         return None
     response = _stored_response(request, page)
     if response is None:
         request._stored_page_missed = page  # the view renders and stores it
-    return response
+        return None
+    return middleware.csrf.process_response(request, response)  # refreshes the cookie
 
 
 @lru_cache(maxsize=4096)
@@ -143,17 +198,19 @@ def _stored_response(request: HttpRequest, page: _Page) -> HttpResponse | None:
     """304 when the browser holds the page, the stored page, or None when none is stored."""
     if page.etag in parse_etags(request.headers.get("If-None-Match", "")):
         return _with_cache_headers(HttpResponseNotModified(), page)
-    found = _memory.get(page.key) or _load(page)
+    found = _memory.get(page.key) or (_load(page) if page.durable else None)
     if found is None:
         return None
     content_type, body = found
-    nonce = str(get_nonce(request)).encode() if NONCE_PLACEHOLDER in body else b""
-    response = HttpResponse(body.replace(NONCE_PLACEHOLDER, nonce), content_type)
-    return _with_cache_headers(response, page)
+    if NONCE_PLACEHOLDER in body:
+        body = body.replace(NONCE_PLACEHOLDER, str(get_nonce(request)).encode())
+    if CSRF_PLACEHOLDER in body:
+        body = body.replace(CSRF_PLACEHOLDER, get_token(request).encode())
+    return _with_cache_headers(HttpResponse(body, content_type), page)
 
 
 def _page_for(
-    request: HttpRequest, slug: str, query: tuple[str, ...], audience: str | None
+    request: HttpRequest, slug: str, query: tuple[str, ...], audience: _Audience | None
 ) -> _Page | None:
     """The stored page this request asks for, or None when it must be rendered as usual."""
     if not settings.STORED_PAGES or request.method != "GET" or getattr(request, "htmx", False):
@@ -168,10 +225,23 @@ def _page_for(
     found = _versions.lookup(slug)
     if found is None:
         return None
-    company_id, version = found
-    parts = [_code_stamp(), str(company_id), str(version), request.get_full_path(), audience]
+    company_id, version, site = found
+    parts = [_code_stamp(), str(company_id), str(version), request.get_full_path(), audience.text]
+    if audience.every_company:
+        parts.append(f"site {site}")
     key = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-    return _Page(company_id, version, key, public=audience == "anonymous")
+    etag = key
+    if not audience.public:  # the browser's copy holds a token of this CSRF cookie
+        secret = request.META.get("CSRF_COOKIE", "")
+        etag = hashlib.sha256(f"{key}\x1f{secret}".encode()).hexdigest()
+    return _Page(
+        company_id,
+        version,
+        key,
+        public=audience.public,
+        durable=not audience.every_company,
+        etag=f'W/"{etag[:40]}"',
+    )
 
 
 def _reads_at_version(page: _Page) -> bool:
@@ -186,34 +256,48 @@ def _reads_at_version(page: _Page) -> bool:
     return version is not None and version >= page.version
 
 
-def _company_version(slug: str) -> tuple[int, int] | None:
+def _company_version(slug: str) -> tuple[int, int, int] | None:
+    """The company's id and page version, and the site version."""
     # Plain SQL: on a stored page this is the request's only query, and compiling it through
     # the ORM took longer than running it.
     table = connection.ops.quote_name(Company._meta.db_table)
+    site = connection.ops.quote_name(SiteVersion._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, page_version FROM {table} WHERE slug = %s", [slug])  # nosec B608
-        return cursor.fetchone()
+        cursor.execute(
+            f"SELECT id, page_version, (SELECT version FROM {site} WHERE id = 1) "  # nosec B608
+            f"FROM {table} WHERE slug = %s",
+            [slug],
+        )
+        found = cursor.fetchone()
+    return None if found is None else (found[0], found[1], found[2] or 0)
 
 
-def _audience(request: HttpRequest) -> str | None:
-    """Who the page is rendered for, as a key part; None when it must not be stored."""
+def _audience(request: HttpRequest) -> _Audience | None:
+    """Who the page is rendered for; None when it must not be stored."""
     user = request.user
     if not user.is_authenticated:
-        return "anonymous"
-    secret = request.META.get("CSRF_COOKIE")
-    if not secret or MESSAGE_SESSION_KEY in request.session:
+        return ANONYMOUS
+    if MESSAGE_SESSION_KEY in request.session:
         return None
     state = overlay().viewer_state(user)
     if state is None:
         return None
-    return "\x1e".join(
+    text = "\x1e".join(
         [
             f"user {user.pk}",
-            hashlib.sha256(secret.encode()).hexdigest(),
+            user.get_username(),
+            "staff" if user.is_staff else "",
             ",".join(sorted(role_names(user))),
             repr(state),
         ]
     )
+    audience = _Audience(text, every_company=overlay().viewer_sees_every_company(user))
+    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if session_key == request.session.session_key:  # not a session made by this request
+        _versions.remember_viewer(
+            session_key, audience, getattr(request, "_stored_page_viewers", None)
+        )
+    return audience
 
 
 def _storable(response: HttpResponse) -> bool:
@@ -255,13 +339,35 @@ def _store(page: _Page, response: HttpResponse, request: HttpRequest) -> None:
     nonce = get_nonce(request)
     if nonce:  # the page used it (a LazyNonce is false until then)
         body = body.replace(str(nonce).encode(), NONCE_PLACEHOLDER)
+    if not page.public:
+        body = _without_csrf_tokens(body, request.META.get("CSRF_COOKIE", ""))
     found = (response["Content-Type"], body)
-    # Another request may have stored the same page meanwhile: the same bytes, so either does.
-    StoredPage.objects.bulk_create(
-        [StoredPage(key=page.key, company_id=page.company_id, content_type=found[0], body=body)],
-        ignore_conflicts=True,
-    )
+    if page.durable:
+        # Another request may have stored the same page meanwhile: the same bytes, so either
+        # does.
+        row = StoredPage(key=page.key, company_id=page.company_id, content_type=found[0], body=body)
+        StoredPage.objects.bulk_create([row], ignore_conflicts=True)
     _memory.put(page.key, found)
+
+
+def _without_csrf_tokens(body: bytes, secret: str) -> bytes:
+    """The page with every CSRF token made from `secret` (the rendering's) replaced by a
+    placeholder, which each response fills with a token of its own."""
+    if not secret:
+        return body
+
+    def placeholder(match: re.Match) -> bytes:
+        made_from_secret = constant_time_compare(_unmasked(match.group().decode()), secret)
+        return CSRF_PLACEHOLDER if made_from_secret else match.group()
+
+    return _TOKEN.sub(placeholder, body)
+
+
+def _unmasked(token: str) -> str:
+    # Django's own unmasking (django.middleware.csrf._unmask_cipher_token), which is private.
+    from django.middleware.csrf import _unmask_cipher_token
+
+    return _unmask_cipher_token(token)
 
 
 @cache
@@ -284,35 +390,63 @@ def _code_stamp() -> str:
 def announce_pages_changed() -> None:
     """Company versions changed (called by `Company.objects.pages_changed`, inside the
     change's transaction): this process forgets the versions it trusted now, the others when
-    the transaction commits (PostgreSQL delivers the notification then)."""
+    the transaction commits (PostgreSQL delivers the notification then); the site version
+    follows once it commits (`site_changed`)."""
     _versions.forget()
+    _notify()
+    site_changed()
+
+
+def site_changed() -> None:
+    """What pages drawing on every company show changed (any company's pages did, or, say, a
+    new category model serves suggestions): bump the site version once the transaction
+    commits. Not inside it: one row that every change updated would make concurrent changes
+    wait for each other, or deadlock; bumped after the commit, a page rendered meanwhile is
+    only ever newer than its key."""
+    transaction.on_commit(_bump_site_version, robust=True)
+
+
+def _bump_site_version() -> None:
+    with transaction.atomic():
+        if not SiteVersion.objects.filter(pk=1).update(version=F("version") + 1):
+            SiteVersion.objects.bulk_create([SiteVersion(pk=1, version=1)], ignore_conflicts=True)
+        _versions.forget()
+        _notify()
+
+
+def _notify() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_notify(%s, '')", [CHANNEL])
 
 
 class _Versions:
-    """Company page versions this process may use without asking the database.
+    """Company page versions, and the sessions seen authenticated, that this process may use
+    without asking the database.
 
-    A version is remembered only while a connection of this process LISTENs on `CHANNEL`:
-    every `pages_changed` notifies it when its transaction commits, and then every remembered
-    version is forgotten (the next request per company asks the database again). A version
-    read while a notification came in is not remembered (`generation`). Without a listener
-    (SQLite, STORED_PAGES_LISTEN off, the connection lost) each request asks the database.
-    Between a commit and its notification reaching this process (well under a millisecond
-    when the machine is not saturated) a request may still get the page as it was.
+    Both are remembered only while a connection of this process LISTENs on `CHANNEL` and
+    `VIEWERS_CHANNEL`: every `pages_changed` notifies the first when its transaction commits,
+    and then every remembered version is forgotten (the next request per company asks the
+    database again); the triggers on sessions, users, groups and memberships notify the
+    second, and every remembered session is forgotten. A value read while a notification came
+    in is not remembered (`generation`, `viewer_generation`). Without a listener (SQLite,
+    STORED_PAGES_LISTEN off, the connection lost) each request asks the database. Between a
+    commit and its notification reaching this process (well under a millisecond when the
+    machine is not saturated) a request may still get the page as it was.
     """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.known: dict[str, tuple[int, int]] = {}
+        self.known: dict[str, tuple[int, int, int]] = {}
         self.generation = 0
+        self.viewers: dict[str, tuple[_Audience, float]] = {}
+        self.viewer_generation = 0
         self.listening = False
         self.pid: int | None = None
         self.stop = threading.Event()
         self.thread: threading.Thread | None = None
 
-    def lookup(self, slug: str) -> tuple[int, int] | None:
+    def lookup(self, slug: str) -> tuple[int, int, int] | None:
         self._start_listening()
         with self.lock:
             found = self.known.get(slug) if self.listening else None
@@ -326,12 +460,40 @@ class _Versions:
                     self.known[slug] = found
         return found
 
+    def viewer(self, session_key: str) -> _Audience | None:
+        """The audience of a session Django authenticated in this process lately, or None."""
+        self._start_listening()
+        with self.lock:
+            found = self.viewers.get(session_key) if self.listening else None
+        if found is None or found[1] < time.monotonic():
+            return None
+        return found[0]
+
+    def remember_viewer(self, session_key: str, audience: _Audience, generation) -> None:
+        """Remember what Django's authentication made of a session, unless a session, user or
+        group changed since `generation` was read (before the session was)."""
+        with self.lock:
+            if not self.listening or generation != self.viewer_generation:
+                return
+            if len(self.viewers) >= _VIEWERS_MAX:
+                self.viewers.clear()
+            self.viewers[session_key] = (audience, time.monotonic() + VIEWER_SECONDS)
+
     def forget(self, *, listening: bool | None = None) -> None:
         with self.lock:
             self.known.clear()
             self.generation += 1
             if listening is not None:
                 self.listening = listening
+                self._forget_viewers()
+
+    def forget_viewers(self) -> None:
+        with self.lock:
+            self._forget_viewers()
+
+    def _forget_viewers(self) -> None:
+        self.viewers.clear()
+        self.viewer_generation += 1
 
     def _start_listening(self) -> None:
         # Once per process (gunicorn forks its workers after loading the application).
@@ -356,10 +518,14 @@ class _Versions:
                 with connection.get_new_connection(params) as listener:
                     listener.autocommit = True
                     listener.execute(f"LISTEN {CHANNEL}")
+                    listener.execute(f"LISTEN {VIEWERS_CHANNEL}")
                     self.forget(listening=True)
                     while not self.stop.is_set():
-                        for _ in listener.notifies(timeout=1.0):
-                            self.forget()
+                        for notice in listener.notifies(timeout=1.0):
+                            if notice.channel == VIEWERS_CHANNEL:
+                                self.forget_viewers()
+                            else:
+                                self.forget()
             except Exception:  # keep serving (asking the database) and try again
                 logger.warning("stored pages: listening for changes failed", exc_info=True)
             finally:
@@ -409,4 +575,5 @@ def forget_in_memory() -> None:
     """Empty this process's copies and versions (tests: a rolled-back database reuses ids)."""
     _memory.clear()
     _versions.forget()
+    _versions.forget_viewers()
     _resolve.cache_clear()

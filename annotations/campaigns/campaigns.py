@@ -174,6 +174,7 @@ def edit_campaign(campaign: Campaign, spec: CampaignSpec) -> Replan:
     kept, free = _kept_assignments(campaign, set(snapshot_ids), set(annotator_ids), spec)
     plan = plan_assignments(snapshot_ids, annotator_ids, spec.per_capture, kept)
     unchanged = {pair: pk for pair, pk in free.items() if pair in set(plan)}
+    before = set(Assignment.objects.filter(campaign=campaign).values_list("snapshot_id", flat=True))
     with transaction.atomic():
         for name in (
             *("description", "instructions", "per_capture", "blind", "suggestions"),
@@ -189,6 +190,10 @@ def edit_campaign(campaign: Campaign, spec: CampaignSpec) -> Replan:
             Assignment(campaign=campaign, snapshot_id=s, annotator_id=a)
             for s, a in plan
             if (s, a) not in unchanged
+        )
+        # Its captures' pages show its work (and, while it runs blind, hide others' tags).
+        Company.objects.pages_changed(
+            Snapshot.objects.filter(pk__in=before | set(snapshot_ids)).values("company_id")
         )
     return Replan(added=len(plan) - len(unchanged), removed=len(free) - len(unchanged))
 

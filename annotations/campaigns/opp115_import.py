@@ -27,7 +27,7 @@ from annotations.campaigns.opp115 import (
 )
 from annotations.lineage.follow import context_around
 from annotations.models import Annotation, Assignment, AttributeValue, Campaign, Category
-from annotations.tagging.tags import whole_words
+from annotations.tagging.tags import pages_changed_for, whole_words
 from policies.models import Company, Domain, PolicyText, Section, Snapshot
 from policies.reading.text import TEXT_VERSION, count_words, wording_hash
 
@@ -113,6 +113,7 @@ def _import_policy(policy: OppPolicy, campaign, categories, values, report) -> N
         seen.add(key)
         tags.append(tag)
     Annotation.objects.bulk_create(tags, batch_size=1000)
+    pages_changed_for([snapshot.pk])  # indexes the tags' clauses for suggestions too
     report.tags += len(tags)
     report.imported.append(policy.name)
 

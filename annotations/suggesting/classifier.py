@@ -307,10 +307,11 @@ def _fit_head(design: _Design, categories: Sequence[str]) -> Head:
     )
 
 
-@dataclass
+@dataclass(eq=False)
 class Predictor:
     """A fitted category model: `predict` scores clauses, `predict_sections` sections.
-    `version` is the stored model's version (0 for one never stored)."""
+    `version` is the stored model's version (0 for one never stored). Compared and hashed
+    as itself (a fitted model never changes), so its predictions can be kept per predictor."""
 
     vectorizer: Vectorizer
     clause: Head

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from annotations.models import Category, SuggesterModel
 from annotations.suggesting.examples import accepted_tags, training_data
+from policies.pagecache import site_changed
 
 if TYPE_CHECKING:
     from annotations.suggesting.classifier import Predictor
@@ -131,6 +132,7 @@ def train(labels: str = "auto", user=None) -> SuggesterModel:
     row.seconds = time.perf_counter() - started
     row.trained_at = timezone.now()
     row.save()
+    site_changed()  # taggers' stored pages show the new version's suggestions
     return row
 
 

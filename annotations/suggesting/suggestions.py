@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Q
@@ -26,6 +28,7 @@ from django.db.models import Q
 from annotations.campaigns.campaigns import campaign_work
 from annotations.models import (
     Annotation,
+    Assignment,
     Category,
     ClauseWording,
     SuggestionRejection,
@@ -33,7 +36,6 @@ from annotations.models import (
     TaggedWording,
     public_tags,
 )
-from annotations.suggesting import index
 from annotations.suggesting.model import current_model
 from annotations.suggesting.wording import (
     NEAR_IDENTICAL,
@@ -43,9 +45,12 @@ from annotations.suggesting.wording import (
     similarity,
     wording_key,
 )
-from annotations.tagging.tags import TaggingError, TagRequest, create_tag
+from annotations.tagging.tags import TaggingError, TagRequest, create_tag, pages_changed_for
 from policies.models import Section, Snapshot
 from policies.permissions import can_tag
+
+if TYPE_CHECKING:  # scikit-learn is imported only when a model is loaded
+    from annotations.suggesting.classifier import Predictor
 
 SOURCES = {"wording": "same wording", "near": "near-identical wording", "model": "category model"}
 _RANK = {"wording": 0, "near": 1, "model": 2}
@@ -105,13 +110,30 @@ def origin_label(record: dict | None) -> str:
     return f"suggestion: {source} v{record.get('model_version')} ({record.get('score')})"
 
 
-def offered_to(user, snapshot: Snapshot) -> bool:
-    """Whether `user` is shown suggestions on this capture: taggers, except on a capture they
-    annotate in a blind campaign that has not turned suggestions on."""
-    if not can_tag(user):
-        return False
-    work = campaign_work(user, snapshot.pk)
-    return work is None or not work.campaign.blind or work.campaign.suggestions
+@dataclass(frozen=True)
+class Reader:
+    """What a capture page reads once about its reader: whether they may tag, their work on
+    the capture in a running campaign (with its campaign), and the categories (for taggers)."""
+
+    can_tag: bool
+    work: Assignment | None
+    categories: list[Category]
+
+    @property
+    def offered_suggestions(self) -> bool:
+        """Taggers are shown suggestions, except on a capture they annotate in a blind
+        campaign that has not turned suggestions on."""
+        work = self.work
+        return self.can_tag and (
+            work is None or not work.campaign.blind or work.campaign.suggestions
+        )
+
+
+def reader_of(user, snapshot: Snapshot) -> Reader:
+    """The reader's facts for a capture page (two queries for a tagger, one for others)."""
+    allowed = can_tag(user)
+    categories = list(Category.objects.all()) if allowed else []
+    return Reader(allowed, campaign_work(user, snapshot.pk), categories)
 
 
 @dataclass(frozen=True)
@@ -191,21 +213,13 @@ def _by_near(clauses: list[_Clause]) -> list[Suggestion]:
     return [_suggestion(c, tags[t], "near", score) for c, t, score in found]
 
 
-# The model's predictions per (version, clause), kept in the process: a clause repeats in every
-# capture of a policy that keeps it, and in every policy that copies it (a 2,000-word capture
-# costs about 100 ms to predict on a busy machine). Cleared when full.
-_PREDICTED: dict[tuple[int, str], list[tuple[str, float]]] = {}
-_PREDICTED_LIMIT = 200_000
-
-
-def _predictions(predictor, texts: list[str]) -> list[list[tuple[str, float]]]:
-    missing = list(dict.fromkeys(t for t in texts if (predictor.version, t) not in _PREDICTED))
-    if missing:
-        if len(_PREDICTED) + len(missing) > _PREDICTED_LIMIT:
-            _PREDICTED.clear()
-        for text, found in zip(missing, predictor.predict(missing), strict=True):
-            _PREDICTED[predictor.version, text] = found
-    return [_PREDICTED[predictor.version, t] for t in texts]
+@lru_cache(maxsize=256)
+def _capture_predictions(predictor: Predictor, texts: tuple[str, ...]) -> tuple[tuple, ...]:
+    """The model's predictions for a capture's clauses, kept for the latest 256 captures: a
+    tagger's stored page is rendered again whenever any company's tags change, and the
+    clauses' predictions do not (a 2,000-word capture costs about 100 ms to predict on a busy
+    machine). A newer model is another predictor, so its predictions are made afresh."""
+    return tuple(tuple(found) for found in predictor.predict(list(texts)))
 
 
 def _by_model(clauses: list[_Clause], categories: dict[str, Category]) -> list[Suggestion]:
@@ -213,7 +227,7 @@ def _by_model(clauses: list[_Clause], categories: dict[str, Category]) -> list[S
     if predictor is None or not clauses:
         return []
     found = []
-    predicted = _predictions(predictor, [c.text for c in clauses])
+    predicted = _capture_predictions(predictor, tuple(c.text for c in clauses))
     for clause, predictions in zip(clauses, predicted, strict=True):
         for slug, score in predictions:
             if slug in categories:
@@ -254,18 +268,25 @@ class _Settled:
 
 
 def suggestions_for(
-    snapshot: Snapshot, sections: list[Section], user, tags: list[Annotation] | None = None
+    snapshot: Snapshot,
+    sections: list[Section],
+    user,
+    tags: list[Annotation] | None = None,
+    reader: Reader | None = None,
 ) -> dict[int, list]:
     """The suggestions `user` is offered on these sections of the capture, per section id,
-    best first; {} for people who cannot tag. `tags`: the capture's tags `user` sees, if the
-    caller has them already (the reader has)."""
-    if not sections or not offered_to(user, snapshot):
+    best first; {} for people who cannot tag. `tags`: the capture's tags `user` sees, and
+    `reader`: `reader_of(user, snapshot)`, if the caller has them already (the reader page
+    has). Reads only: tags are indexed where they are made (`index.index_new_tags`)."""
+    if not sections:
         return {}
-    index.index_new_tags()
+    reader = reader or reader_of(user, snapshot)
+    if not reader.offered_suggestions:
+        return {}
     if tags is None:
         tags = list(Annotation.objects.shown().visible_to(user).filter(snapshot=snapshot))
     clauses = _capture_clauses(sections)
-    categories = {c.slug: c for c in Category.objects.all()}
+    categories = {c.slug: c for c in reader.categories}
     found = _by_wording(clauses) + _by_near(clauses) + _by_model(clauses, categories)
     settled = _Settled(sections, tags)
     best: dict[tuple, Suggestion] = {}
@@ -322,8 +343,12 @@ def accept_all(snapshot: Snapshot, user, minimum: float) -> list[Annotation]:
 def reject(snapshot: Snapshot, section: Section, user, key: str) -> SuggestionRejection:
     """Record that the suggestion `key` is wrong: not offered again on that clause."""
     s = _find(snapshot, section, user, key)
-    rejection, _ = SuggestionRejection.objects.get_or_create(
-        section=section, start=s.start, end=s.end, category=s.category,
-        defaults={"quote": s.quote, "source": s.source, "score": s.score, "rejected_by": user},
-    )  # fmt: skip
+    with transaction.atomic():
+        rejection, _ = SuggestionRejection.objects.get_or_create(
+            section=section, start=s.start, end=s.end, category=s.category,
+            defaults={"quote": s.quote, "source": s.source, "score": s.score, "rejected_by": user},
+        )  # fmt: skip
+        # Not offered on this clause any more, in any capture sharing the text: this company's
+        # pages and, through the site version, taggers' pages of every other company.
+        pages_changed_for([snapshot.pk])
     return rejection

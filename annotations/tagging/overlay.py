@@ -11,10 +11,16 @@ from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.urls import reverse
 
-from annotations.campaigns.campaigns import campaign_work, own_work_only
+from annotations.campaigns.campaigns import own_work_only
 from annotations.lineage.timeline import practice_timeline
 from annotations.models import Annotation, Category, GoldDecision
-from annotations.suggesting.suggestions import ACCEPT_ALL_MINIMUM, Suggestion, suggestions_for
+from annotations.suggesting.suggestions import (
+    ACCEPT_ALL_MINIMUM,
+    Reader,
+    Suggestion,
+    reader_of,
+    suggestions_for,
+)
 from annotations.tagging.highlighting import Highlight, highlight
 from policies.extensions import Overlay, SectionView, TrendTags
 from policies.models import Company, Section, Snapshot
@@ -75,14 +81,17 @@ def _label(tag: Annotation) -> str:
     return tag.category.name
 
 
-def sections_with_tags(snapshot: Snapshot, sections: list[Section], user) -> list[SectionView]:
-    """Each section with the tags `user` may see highlighted; one query for all of them."""
+def sections_with_tags(
+    snapshot: Snapshot, sections: list[Section], user, reader: Reader
+) -> list[SectionView]:
+    """Each section with the tags `user` may see highlighted (one query for all of them) and
+    what they are offered (`reader`: `reader_of(user, snapshot)`)."""
     by_section: dict[int, list[Annotation]] = defaultdict(list)
     tags = Annotation.objects.for_reader().filter(snapshot=snapshot).visible_to(user)
     tags = list(own_work_only(tags, user, snapshot.pk))
     for tag in tags:
         by_section[tag.section_id].append(tag)
-    suggested = suggestions_for(snapshot, sections, user, tags)
+    suggested = suggestions_for(snapshot, sections, user, tags, reader)
     views, origin_urls = [], {}
     for section in sections:
         tags = by_section.get(section.pk, [])
@@ -157,12 +166,17 @@ def reader_links(company) -> dict[str, str]:
     }
 
 
-def tagging_context(user, company: Company) -> dict:
-    """What a capture page needs to offer tagging to `user`."""
-    allowed = can_tag(user)
+def reader_context(user, company: Company, snapshot: Snapshot, sections: list[Section]) -> dict:
+    """What a capture page (or one section of it) shows `user` of tags: the sections with
+    their tags and suggestions (`items`), the tagging controls and the campaign bar. The
+    user's campaign work on the capture and the categories are read once for all of them."""
+    reader = reader_of(user, snapshot)
     return {
-        "can_tag": allowed,
-        "categories": Category.objects.all() if allowed else [],
+        "items": sections_with_tags(snapshot, sections, user, reader),
+        "can_tag": reader.can_tag,
+        "categories": reader.categories,
+        "campaign_work": reader.work,
+        "accept_all_minimum": ACCEPT_ALL_MINIMUM,
         **reader_links(company),
     }
 
@@ -170,15 +184,10 @@ def tagging_context(user, company: Company) -> dict:
 class TagOverlay(Overlay):
     """Tags on the reader, compare, history and search pages (registered in AppConfig.ready)."""
 
-    def reader_sections(self, snapshot: Snapshot, sections: list[Section], user) -> list:
-        return sections_with_tags(snapshot, sections, user)
-
-    def reader_context(self, request: HttpRequest, company: Company, snapshot: Snapshot) -> dict:
-        return {
-            **tagging_context(request.user, company),
-            "campaign_work": campaign_work(request.user, snapshot.pk),
-            "accept_all_minimum": ACCEPT_ALL_MINIMUM,
-        }
+    def reader_context(
+        self, request: HttpRequest, company: Company, snapshot: Snapshot, sections: list[Section]
+    ) -> dict:
+        return reader_context(request.user, company, snapshot, sections)
 
     def history_context(self, company: Company, snapshots: list[Snapshot], user) -> dict:
         return {"practices": practice_timeline(company, snapshots, user)}
@@ -186,11 +195,10 @@ class TagOverlay(Overlay):
     def changed_row_notes(self, snapshot: Snapshot, rows: list, user) -> list[list]:
         return tags_on_changed_rows(snapshot, rows, user)
 
-    def viewer_state(self, user) -> tuple | None:
+    def viewer_sees_every_company(self, user) -> bool:
         # A tagger's capture page offers suggestions drawn from every company's tags, and a
-        # reviewer's header counts the whole review queue: no company's version follows
-        # either, so their pages are rendered for each request.
-        return None if can_tag(user) or can_review(user) else ()
+        # reviewer's header counts the whole review queue.
+        return can_tag(user) or can_review(user)
 
     def search_categories(self) -> list[tuple[str, str]]:
         return list(Category.objects.values_list("slug", "name"))

@@ -75,8 +75,12 @@ def snapshot_state(annotation: Annotation) -> dict:
 
 
 def pages_changed_for(snapshot_ids) -> None:
-    """Tags on these captures changed (or their review queue did): their companies' pages are
-    served anew (tags follow their clauses within one company, so its pages hold every copy)."""
+    """Tags on these captures changed (or their review queue did): tags made since the last
+    indexed join the wording index (so they are suggested elsewhere, whichever path made them:
+    tagging, review, imports), and their companies' pages are served anew (tags follow their
+    clauses within one company, so its pages hold every copy). Call it inside the change's
+    transaction; reading pages never writes the index."""
+    index_new_tags()
     companies = Snapshot.objects.filter(pk__in=snapshot_ids).values("company_id")
     Company.objects.pages_changed(companies)
 
@@ -163,10 +167,8 @@ def create_tag(request: TagRequest, user) -> tuple[Annotation, bool]:
             )
             _audit("create", annotation.pk, user, after=snapshot_state(annotation))
             lineage.follow([annotation])
-            # Suggested elsewhere from now on (with any copies lineage proposed for review), and
-            # a new category model once enough tags have accumulated.
-            index_new_tags()
-            maybe_train()
+            maybe_train()  # a new category model once enough tags have accumulated
+            # Suggested elsewhere from now on (with any copies lineage proposed for review).
             pages_changed_for([annotation.snapshot_id])
     except IntegrityError:
         existing = (

@@ -11,7 +11,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
 from annotations.models import Annotation, AttributeValue, Category
-from annotations.tagging.overlay import sections_with_tags, tagging_context
+from annotations.tagging.overlay import reader_context
 from annotations.tagging.tags import (
     Conflict,
     NotAllowed,
@@ -76,12 +76,8 @@ def section_response(request: HttpRequest, snapshot: Snapshot, section: Section,
     if not request.htmx:
         return redirect(f"{snapshot.get_absolute_url()}#{anchor}")
     sections = [s for s in rendered_sections(snapshot.text) if s.pk == section.pk]
-    context = {
-        "item": sections_with_tags(snapshot, sections, request.user)[0],
-        "snapshot": snapshot,
-        "company": snapshot.company,
-        **tagging_context(request.user, snapshot.company),
-    }
+    context = reader_context(request.user, snapshot.company, snapshot, sections)
+    context |= {"item": context["items"][0], "snapshot": snapshot, "company": snapshot.company}
     return render(request, "policies/snapshot_detail.html#policy-section", context)
 
 

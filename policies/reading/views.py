@@ -109,11 +109,8 @@ def snapshot_detail(request: HttpRequest, slug: str, capture: str) -> HttpRespon
     context = {
         "company": company,
         "snapshot": snapshot,
-        "items": overlay().reader_sections(
-            snapshot, rendered_sections(snapshot.text), request.user
-        ),
         "previous": previous,
         "next": following,
-        **overlay().reader_context(request, company, snapshot),
+        **overlay().reader_context(request, company, snapshot, rendered_sections(snapshot.text)),
     }
     return render(request, "policies/snapshot_detail.html", context)

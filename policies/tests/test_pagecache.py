@@ -14,7 +14,7 @@ from django.urls import reverse
 from config.tests.test_security_headers import check_headers
 from policies import pagecache
 from policies.importing.importer import import_paths
-from policies.models import Company, PolicyText, StoredPage
+from policies.models import Company, PolicyText, SiteVersion, StoredPage
 from policies.pagecache import forget_in_memory
 from policies.reading.reader import refresh_texts
 from policies.tests.factories import make_company, make_snapshot, write_policy
@@ -173,14 +173,17 @@ def test_a_listening_process_asks_for_a_version_once_until_a_change_is_committed
     try:
         versions._start_listening()
         _wait_for(lambda: versions.listening)
-        assert versions.lookup(company.slug) == (company.pk, company.page_version)
+        site = SiteVersion.objects.get().version
+        assert versions.lookup(company.slug) == (company.pk, company.page_version, site)
         with django_assert_num_queries(0):
-            assert versions.lookup(company.slug) == (company.pk, company.page_version)
+            assert versions.lookup(company.slug) == (company.pk, company.page_version, site)
         generation = versions.generation
         with transaction.atomic():
             Company.objects.pages_changed([company.pk])
         _wait_for(lambda: versions.generation > generation)  # the notification came
-        assert versions.lookup(company.slug) == (company.pk, company.page_version + 1)
+        # the site version follows the commit, and its own notification
+        _wait_for(lambda: versions.lookup(company.slug)[2] == site + 1)
+        assert versions.lookup(company.slug) == (company.pk, company.page_version + 1, site + 1)
     finally:
         versions.stop.set()
         versions.thread.join(timeout=10)
