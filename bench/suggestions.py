@@ -10,8 +10,8 @@ wording the way template policies do), indexes it, tags `--tags` random clauses,
 
 - indexing: captures per second, and the time that rate gives for 100,000 captures
   (goal <= 5 minutes);
-- a new tag reaching the index (`index_new_tags`, which runs before suggestions are looked up;
-  goal <= 1 s);
+- a new tag reaching the index (`index_new_tags`, which every path that makes tags runs in its
+  transaction; timed here on a tag left unindexed; goal <= 1 s);
 - `suggestions_for` on the capture nearest 2,000 words, warm, as the reader calls it (goal
   <= 50 ms server time).
 """
@@ -119,7 +119,7 @@ def _timed(fn, runs: int) -> list[float]:
 def _suggestions(user, runs: int) -> None:
     from django.db.models import F, Func
 
-    from annotations.models import Category
+    from annotations.models import Category, TaggedWording
     from annotations.suggesting import index
     from annotations.suggesting.suggestions import suggestions_for
     from annotations.tagging.tags import TagRequest, create_tag
@@ -144,9 +144,12 @@ def _suggestions(user, runs: int) -> None:
     section = next(s for s in sections if len(s.plain) > 60)
     first_line = section.plain.split("\n")[0]
     category = Category.objects.first()
-    create_tag(TagRequest(snapshot, section, 0, len(first_line), first_line, category, {}), user)
+    tag, _ = create_tag(
+        TagRequest(snapshot, section, 0, len(first_line), first_line, category, {}), user
+    )
+    TaggedWording.objects.filter(tag=tag).delete()  # as a path that did not index it leaves it
     started = time.perf_counter()
-    index.index_new_tags()
+    assert index.index_new_tags() <= 1
     ms = (time.perf_counter() - started) * 1000
     print(f"a new tag reaches the index in {ms:.1f} ms  {_goal(ms, 1000, 'ms')}")
 

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
@@ -21,10 +22,12 @@ from annotations.tests.factories import make_user, tag_text
 from annotations.tests.test_lineage import RETENTION, SHARING, V1, V2
 from annotations.tests.test_suggestions import POLICY_A, POLICY_B, SHARED
 from annotations.tests.test_views import _form
+from policies import pagecache
 from policies.models import Company, StoredPage
 from policies.permissions import RESEARCHER, REVIEWER
 from policies.reading.reader import rendered_sections
 from policies.tests.factories import make_company, make_snapshot
+from policies.tests.test_pagecache import _wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -295,3 +298,48 @@ def test_reading_a_taggers_page_writes_nothing(django_capture_on_commit_callback
     with django_capture_on_commit_callbacks(execute=True):
         tag_text(a, "We collect your email address.", make_user("ruth", REVIEWER))
     assert "data-suggestion=" in _shown(reviewer, b.get_absolute_url())
+
+
+@pytest.fixture
+def listening(settings, monkeypatch):
+    """This process listening for changes, as every gunicorn worker does."""
+    settings.STORED_PAGES_LISTEN = True
+    versions = pagecache._Versions()
+    monkeypatch.setattr(pagecache, "_versions", versions)
+    versions._start_listening()
+    _wait_for(lambda: versions.listening)
+    yield versions
+    versions.stop.set()
+    versions.thread.join(timeout=10)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_signed_in_page_costs_no_query_until_the_session_or_the_roles_change(
+    listening, django_assert_num_queries
+):
+    company = make_company(slug="acme.example")
+    url = make_snapshot(company, body=V1).get_absolute_url()
+    user = make_user("rev", REVIEWER)
+    client = Client()
+    client.force_login(user)
+    client.get(url)  # authenticated by Django, rendered, stored; the session remembered
+    with django_assert_num_queries(0):
+        stored = client.get(url)
+    assert "tag-picker" in stored.content.decode()
+    assert stored["Cache-Control"] == "private, no-cache"
+
+    user.groups.clear()  # a role taken away: the membership's trigger tells every process
+    _wait_for(lambda: not listening.viewers)
+    assert "tag-picker" not in client.get(url).content.decode()
+
+    client.get(url)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    client.logout()  # the session is deleted: its cookie gets nothing of the user's any more
+    _wait_for(lambda: not listening.viewers)
+    replayed = Client()
+    replayed.cookies[settings.SESSION_COOKIE_NAME] = session
+    response = replayed.get(url)
+    assert response["Cache-Control"] == "public, no-cache"
+    assert 'class="who"' not in response.content.decode()
+
