@@ -6,8 +6,9 @@
   capture that repeats the previous one costs nothing. Run after imports (a background task the
   importer's `captures_imported` hook enqueues) and by `manage.py index_wordings`.
 - `index_new_tags()`: each tag's clause (wording key, text, MinHash bands), for tags newer than
-  the last one indexed: called before suggestions are looked up, so a tag is suggested
-  elsewhere on the next page load, whichever path made it (tagging, review, imports, lineage).
+  the last one indexed: called in the transaction of every path that makes or reviews tags
+  (`tags.pages_changed_for`: tagging, review, tag imports; the OPP-115 import; the admin), so
+  a tag is suggested elsewhere on the next page load. Reading pages never writes the index.
 - `shared_wordings(keys)` and `occurrences(key)`: how many other policies share a wording, and
   which (the reader's "same wording in N other policies" and its list).
 """
