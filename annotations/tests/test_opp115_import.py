@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from annotations.campaigns.adjudication import agreement
-from annotations.models import Annotation, Assignment, Campaign
+from annotations.models import Annotation, Assignment, Campaign, TaggedWording
 from policies.models import Snapshot
 
 FIXTURES = Path(__file__).parent / "data" / "opp115"
@@ -81,3 +81,12 @@ def test_agreement_on_the_imported_campaign_has_a_row_per_category_and_all():
 def test_a_path_that_is_not_the_release_is_refused_with_its_name(tmp_path):
     with pytest.raises(CommandError, match=str(tmp_path)):
         _run(tmp_path)
+
+
+def test_the_imported_tags_join_the_suggestions_index_at_once():
+    _run()
+
+    # indexed by the import itself (reading a page never writes the index)
+    assert TaggedWording.objects.filter(tag__campaign__slug="opp-115").count() == (
+        Annotation.objects.filter(campaign__slug="opp-115").count()
+    )

@@ -323,7 +323,9 @@ def test_a_signed_in_page_costs_no_query_until_the_session_or_the_roles_change(
     user = make_user("rev", REVIEWER)
     client = Client()
     client.force_login(user)
-    client.get(url)  # authenticated by Django, rendered, stored; the session remembered
+    # authenticated by Django, rendered, stored, the session remembered (once no notification
+    # of the sign-in's own writes is still on its way)
+    _wait_for(lambda: client.get(url) and listening.viewers)
     with django_assert_num_queries(0):
         stored = client.get(url)
     assert "tag-picker" in stored.content.decode()
@@ -333,7 +335,7 @@ def test_a_signed_in_page_costs_no_query_until_the_session_or_the_roles_change(
     _wait_for(lambda: not listening.viewers)
     assert "tag-picker" not in client.get(url).content.decode()
 
-    client.get(url)
+    _wait_for(lambda: client.get(url) and listening.viewers)
     session = client.cookies[settings.SESSION_COOKIE_NAME].value
     client.logout()  # the session is deleted: its cookie gets nothing of the user's any more
     _wait_for(lambda: not listening.viewers)

@@ -195,3 +195,24 @@ def _wait_for(condition, seconds: float = 10.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
+
+
+def test_the_site_version_follows_a_change_once_it_is_committed(
+    django_capture_on_commit_callbacks,
+):
+    site = SiteVersion.objects.get().version
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(RuntimeError):
+            _changed_then_rolled_back()
+        assert SiteVersion.objects.get().version == site  # not before the commit
+    assert SiteVersion.objects.get().version == site  # rolled back: nothing to bump
+    with django_capture_on_commit_callbacks(execute=True):
+        Company.objects.pages_changed([make_company(slug="other.example").pk])
+        assert SiteVersion.objects.get().version == site
+    assert SiteVersion.objects.get().version > site
+
+
+def _changed_then_rolled_back() -> None:
+    with transaction.atomic():
+        Company.objects.pages_changed()
+        raise RuntimeError
