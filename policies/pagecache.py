@@ -60,7 +60,7 @@ from django.utils.http import parse_etags
 
 from policies.extensions import overlay
 from policies.models import Company, SiteVersion, StoredPage
-from policies.permissions import role_names
+from policies.permissions import can_use_admin, role_names
 
 logger = logging.getLogger(__name__)
 
@@ -286,7 +286,7 @@ def _audience(request: HttpRequest) -> _Audience | None:
         [
             f"user {user.pk}",
             user.get_username(),
-            "staff" if user.is_staff else "",
+            "admin" if can_use_admin(user) else "",
             ",".join(sorted(role_names(user))),
             repr(state),
         ]

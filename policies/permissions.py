@@ -113,6 +113,11 @@ def can_change_tag(user, annotator_id: int | None) -> bool:
     return annotator_id is not None and annotator_id == user.pk and can_tag(user)
 
 
+def can_use_admin(user) -> bool:
+    """Open Django's admin (staff; the header links to it)."""
+    return bool(getattr(user, "is_staff", False))
+
+
 def can_train_suggester(user) -> bool:
     """Start a training of the suggestions' category model from the browser."""
     return allowed(user, "train_suggester")
