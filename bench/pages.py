@@ -10,7 +10,6 @@ per page: the first request (rendering or diffing, then stored) and warm request
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import subprocess
@@ -22,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchdb import recreate_database  # noqa: E402 (bench/ is the script's folder)
+import benchdb  # noqa: E402 (bench/ is the script's folder)
 
 DB_NAME = "palimpsest_bench_pages"
 
@@ -65,23 +64,16 @@ def _measure(client, url: str, runs: int) -> tuple[float, float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/postgres")
+    benchdb.database_arguments(parser, DB_NAME)
     parser.add_argument("--runs", type=int, default=21)
     args = parser.parse_args()
-    os.environ.update(
-        DATABASE_URL=recreate_database(args.database_url, DB_NAME, migrate=True),
-        DJANGO_SETTINGS_MODULE="config.settings",
-        SECURE_SSL_REDIRECT="0",
-        ALLOWED_HOSTS="testserver",
-        # The pages' rendering is measured here; serving them stored is bench/load.sh's part.
-        STORED_PAGES="0",
-    )
+    benchdb.recreate_database(args.database_url, migrate=True)
+    # The pages' rendering is measured here; serving them stored is bench/load.sh's part.
+    benchdb.use_database(args.database_url, test_client=True, STORED_PAGES="0")
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, check=True
     )
-    import django
-
-    django.setup()
+    from django.db import connection
     from django.test import Client
 
     from policies.importing.importer import import_paths
@@ -121,6 +113,9 @@ def main() -> None:
         first, p50, p90 = _measure(client, url, args.runs)
         verdict = "meets" if p50 <= goal else "MISSES"
         print(f"{label:<62} {first:7.0f}ms {p50:6.1f}ms {p90:6.1f}ms  {goal} ms ({verdict})")
+    if not args.keep:
+        connection.close()
+        benchdb.drop_database(args.database_url)
 
 
 if __name__ == "__main__":
