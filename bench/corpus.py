@@ -373,10 +373,12 @@ def build_database(
     identical: float = IDENTICAL_SHARE,
     vacuum: bool = False,
     sections_without_vector: bool = False,
+    capture_stats: bool = True,
 ) -> dict[str, float]:
     """Recreate the bench database `url` (migrated) and load the corpus `args` describe
-    (`corpus_arguments`) as an import would leave it, companies' capture figures included;
-    Django must be set up on `url`. Returns the seconds of each COPY (see `load`)."""
+    (`corpus_arguments`); with `capture_stats`, as an import would leave it (companies' capture
+    figures and half-year policies, `refresh_capture_stats`). Django must be set up on `url`.
+    Returns the seconds of each COPY (see `load`)."""
     from policies.models import Company
 
     benchdb.recreate_database(url, migrate=True)
@@ -387,7 +389,8 @@ def build_database(
         f"texts, {tables['section'].rows:,} sections in {time.perf_counter() - started:.0f} s"
     )
     seconds = load(url, tables, vacuum, sections_without_vector=sections_without_vector)
-    Company.objects.refresh_capture_stats(list(Company.objects.values_list("pk", flat=True)))
+    if capture_stats:
+        Company.objects.refresh_capture_stats(list(Company.objects.values_list("pk", flat=True)))
     return seconds
 
 
