@@ -144,8 +144,10 @@ def company(request: HttpRequest, slug: str):
 )
 def company_captures(request: HttpRequest, slug: str, cursor: str = Cursor, limit: int = Limit):
     """A company's captures, oldest first, each with the change since the previous one."""
-    found = _captures().filter(company=_company(slug)).defer("text__body")
+    found = _captures().filter(company__slug=slug).defer("text__body")
     page = paginate(found, ("captured_at",), cursor, limit)
+    if not page.items:  # the company is looked up only when there is nothing to show
+        _company(slug)
     return page.as_json(request, records.capture_records(request, page.items))
 
 
@@ -247,11 +249,10 @@ def tags(
     filters = ExportFilters.from_params(request.GET, running_campaigns=can_run_campaigns(user))
     # The export's rule (running campaigns' annotator tags for curators only) and the site's
     # rule for what a user may see of tags, which agree for everyone who may export.
-    visible = Annotation.objects.visible_to(user).filter(filters.q()).only("pk")
-    page = paginate(visible, ("pk",), cursor, limit)
-    rows = Annotation.objects.filter(pk__in=[t.pk for t in page.items]).order_by("pk")
-    items = [records.tag_record(row) for row in rows.values_list(*csv_fields(raw=True))]
-    return page.as_json(request, items)
+    visible = Annotation.objects.visible_to(user).filter(filters.q())
+    rows = visible.values_list(*csv_fields(raw=True))  # the first column is the id
+    page = paginate(rows, ("pk",), cursor, limit, key=lambda row: [row[0]])
+    return page.as_json(request, [records.tag_record(row) for row in page.items])
 
 
 @api.get("/search", response={200: schemas.SearchResults, **ERRORS}, url_name="search")
