@@ -22,8 +22,8 @@ from ninja.security import HttpBearer
 import policies.urls  # noqa: F401 -- registers the "company" path converter used below
 from annotations.campaigns.adjudication import UNITS, agreement, campaign_categories
 from annotations.campaigns.agreement import ALL
-from annotations.exports.export import ExportFilters, csv_fields
-from annotations.models import Annotation, Campaign
+from annotations.exports.export import ExportFilters, csv_rows
+from annotations.models import Campaign
 from api import records, schemas
 from api.access import Caller, PerCallerRate, Unauthorized, authenticate
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
@@ -249,8 +249,7 @@ def tags(
     filters = ExportFilters.from_params(request.GET, running_campaigns=can_run_campaigns(user))
     # The export's rule (running campaigns' annotator tags for curators only) and the site's
     # rule for what a user may see of tags, which agree for everyone who may export.
-    visible = Annotation.objects.visible_to(user).filter(filters.q())
-    rows = visible.values_list(*csv_fields(raw=True))  # the first column is the id
+    rows = csv_rows(raw=True).visible_to(user).filter(filters.q())  # the id first
     page = paginate(rows, ("pk",), cursor, limit, key=lambda row: [row[0]])
     return page.as_json(request, [records.tag_record(row) for row in page.items])
 
