@@ -376,9 +376,10 @@ def build_database(
     capture_stats: bool = True,
 ) -> dict[str, float]:
     """Recreate the bench database `url` (migrated) and load the corpus `args` describe
-    (`corpus_arguments`); with `capture_stats`, as an import would leave it (companies' capture
-    figures and half-year policies, `refresh_capture_stats`). Django must be set up on `url`.
-    Returns the seconds of each COPY (see `load`)."""
+    (`corpus_arguments`), analysed as an import leaves it (`settle`); with `capture_stats`,
+    also the companies' capture figures and half-year policies an import keeps
+    (`refresh_capture_stats`). Django must be set up on `url`. Returns the seconds of the
+    sections' COPY and of the ANALYZE."""
     from policies.models import Company
 
     benchdb.recreate_database(url, migrate=True)
@@ -388,10 +389,10 @@ def build_database(
         f"Generated {tables['snapshot'].rows:,} captures, {tables['text'].rows:,} distinct "
         f"texts, {tables['section'].rows:,} sections in {time.perf_counter() - started:.0f} s"
     )
-    seconds = load(url, tables, vacuum, sections_without_vector=sections_without_vector)
+    seconds = load(url, tables, sections_without_vector=sections_without_vector)
     if capture_stats:
         Company.objects.refresh_capture_stats(list(Company.objects.values_list("pk", flat=True)))
-    return seconds
+    return seconds | settle(url, tables["snapshot"].rows, vacuum)
 
 
 def _tsv(value: object) -> str:
@@ -536,17 +537,10 @@ def generate(
 
 
 def load(
-    url: str,
-    tables: dict[str, CopyTable],
-    vacuum: bool = False,
-    *,
-    sections_without_vector: bool = False,
+    url: str, tables: dict[str, CopyTable], *, sections_without_vector: bool = False
 ) -> dict[str, float]:
     """COPY every table in (`sections_without_vector`: the sections also into a table without
-    the search vector, to time what the vector costs). Then ANALYZE as the importer does after
-    a bulk import (`vacuum`: VACUUM ANALYZE everything)."""
-    from policies.importing.importer import analyze_after_import
-
+    the search vector, to time what the vector costs); returns the seconds of the sections'."""
     seconds = {}
     with psycopg.connect(url, autocommit=True) as conn:
         for key in ("company", "domain", "text"):
@@ -555,15 +549,22 @@ def load(
             seconds["sections without vector"] = _copy_without_vector(conn, tables["section"])
         seconds["sections with vector"] = tables["section"].copy(conn)
         tables["snapshot"].copy(conn)
-        if vacuum:
-            conn.execute("VACUUM ANALYZE")
-    if not vacuum:
-        # What the importer leaves behind: its own ANALYZE, no vacuum (autovacuum may be off).
-        started = time.perf_counter()
-        analysed = analyze_after_import(tables["snapshot"].rows)
-        seconds["the importer's ANALYZE"] = time.perf_counter() - started
-        print(f"analysed after the load, as the importer does: {', '.join(analysed) or 'nothing'}")
     return seconds
+
+
+def settle(url: str, captures: int, vacuum: bool = False) -> dict[str, float]:
+    """Leave the tables as an import does: its own ANALYZE, no vacuum (autovacuum may be off);
+    `vacuum`: VACUUM ANALYZE everything instead. Returns the seconds it took."""
+    from policies.importing.importer import analyze_after_import
+
+    started = time.perf_counter()
+    if vacuum:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")
+        return {"VACUUM ANALYZE": time.perf_counter() - started}
+    analysed = analyze_after_import(captures)
+    print(f"analysed after the load, as the importer does: {', '.join(analysed) or 'nothing'}")
+    return {"the importer's ANALYZE": time.perf_counter() - started}
 
 
 def _copy_without_vector(conn: psycopg.Connection, sections: CopyTable) -> float:

@@ -150,6 +150,7 @@ def main(args: argparse.Namespace) -> None:
             identical=args.identical,
             vacuum=args.vacuum,
             sections_without_vector=True,
+            capture_stats=False,  # the searches read the sections, not the trends' tables
         )
         with psycopg.connect(args.database_url) as conn:
             rows = conn.execute("SELECT count(*) FROM policies_section").fetchone()[0]
