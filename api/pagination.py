@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -73,10 +73,10 @@ def paginate(
     order: tuple[str, ...],
     cursor: str,
     limit: int,
-    key: Callable[[Sequence], list] | None = None,
+    key: Callable[[object], list] | None = None,
 ) -> Page:
     """One page of `queryset` in `order` (which must end in a unique field) after `cursor`.
-    Rows are model instances, or anything else (`values_list` rows) when `key` gives a row's
+    Rows are model instances, or anything else (`values_list` rows, ids) when `key` gives a row's
     values of `order`."""
     if cursor:
         try:
