@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -67,8 +68,16 @@ def _after(order: tuple[str, ...], values: list) -> Q:
     return condition
 
 
-def paginate(queryset: QuerySet, order: tuple[str, ...], cursor: str, limit: int) -> Page:
-    """One page of `queryset` in `order` (which must end in a unique field) after `cursor`."""
+def paginate(
+    queryset: QuerySet,
+    order: tuple[str, ...],
+    cursor: str,
+    limit: int,
+    key: Callable[[object], list] | None = None,
+) -> Page:
+    """One page of `queryset` in `order` (which must end in a unique field) after `cursor`.
+    Rows are model instances, or anything else (`values_list` rows, ids) when `key` gives a row's
+    values of `order`."""
     if cursor:
         try:
             queryset = queryset.filter(_after(order, _decode(cursor, len(order))))
@@ -78,4 +87,5 @@ def paginate(queryset: QuerySet, order: tuple[str, ...], cursor: str, limit: int
     if len(rows) <= limit:
         return Page(rows, None)
     last = rows[limit - 1]
-    return Page(rows[:limit], _encode([getattr(last, name.lstrip("-")) for name in order]))
+    values = key(last) if key else [getattr(last, name.lstrip("-")) for name in order]
+    return Page(rows[:limit], _encode(values))

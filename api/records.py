@@ -45,7 +45,16 @@ def _company_url(request: HttpRequest, name: str, slug: str, *tokens: str) -> st
     for mark, token in zip(_TOKEN_MARKS, tokens, strict=False):
         path = path.replace(mark, token)
     path = path.replace(_SLUG_MARK, quote(slug, safe=RFC3986_SUBDELIMS + "/~:@"))
-    return f"{request.scheme}://{request.get_host()}{path}"
+    return _origin(request) + path
+
+
+def _origin(request: HttpRequest) -> str:
+    """The request's scheme://host, worked out once per request: `get_host` checks the host
+    against ALLOWED_HOSTS each time, and a page of 50 captures holds 150 URLs."""
+    origin = getattr(request, "_api_origin", None)
+    if origin is None:
+        origin = request._api_origin = f"{request.scheme}://{request.get_host()}"
+    return origin
 
 
 def company_record(request: HttpRequest, company: Company) -> dict:

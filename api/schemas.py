@@ -1,4 +1,8 @@
-"""The shapes of the API's answers, as the OpenAPI schema publishes them."""
+"""The shapes of the API's answers, as the OpenAPI schema publishes them.
+
+Every shape is a plain pydantic model (`Record`), not ninja's `Schema`: the views hand over dicts
+(`api.records`), which pydantic validates natively, whereas a `Schema` reads each field of each
+row through a Python getter (DjangoGetter): a fifth of a page of 200 tags went there."""
 
 from __future__ import annotations
 
@@ -6,15 +10,18 @@ from dataclasses import fields
 from datetime import date, datetime
 from typing import Any, get_type_hints
 
-from ninja import Schema
-from pydantic import create_model
+from pydantic import BaseModel, create_model
 
 from annotations.campaigns.agreement import AgreementRow
 from annotations.exports.export import CSV_COLUMNS
 from policies.comparing.diffing import AlignedRow, SectionDiff
 
 
-class Problem(Schema):
+class Record(BaseModel):
+    """An answer, or a part of one, validated from the dict `api.records` builds."""
+
+
+class Problem(Record):
     """Every error: what went wrong, and the parameter at fault when there is one."""
 
     message: str
@@ -27,7 +34,7 @@ class PolicyNotFound(Problem):
     first_capture: date | None = None
 
 
-class Company(Schema):
+class Company(Record):
     slug: str
     name: str
     domains: list[str]
@@ -39,7 +46,7 @@ class Company(Schema):
     html_url: str
 
 
-class Capture(Schema):
+class Capture(Record):
     company: str
     date: date
     timestamp: str
@@ -57,7 +64,7 @@ class Capture(Schema):
     comparison_url: str | None
 
 
-class Section(Schema):
+class Section(Record):
     position: int
     heading: str
     level: int
@@ -76,7 +83,7 @@ class Policy(CaptureWithSections):
     at: date
 
 
-class Part(Schema):
+class Part(Record):
     op: str
     text: str
 
@@ -90,14 +97,14 @@ def _fields(cls: type, *, without: tuple[str, ...]) -> dict[str, Any]:
 # A comparison: the diff's rows and summary as `diffing` defines them; parts as {op, text}.
 Row = create_model(
     "Row",
-    __base__=Schema,
+    __base__=Record,
     old_parts=(list[Part], ...),
     new_parts=(list[Part], ...),
     **_fields(AlignedRow, without=("old_parts", "new_parts")),
 )
 Comparison = create_model(
     "Comparison",
-    __base__=Schema,
+    __base__=Record,
     old=(Capture, ...),
     new=(Capture, ...),
     rows=(list[Row], ...),  # type: ignore[valid-type]
@@ -113,11 +120,11 @@ _TAG_TYPES: dict[str, Any] = {
     "attributes": dict[str, Any],
 }
 Tag = create_model(
-    "Tag", __base__=Schema, **{name: (_TAG_TYPES.get(name, str), ...) for name in CSV_COLUMNS}
+    "Tag", __base__=Record, **{name: (_TAG_TYPES.get(name, str), ...) for name in CSV_COLUMNS}
 )
 
 
-class Hit(Schema):
+class Hit(Record):
     heading: str
     snippet_html: str
     captures: int
@@ -128,14 +135,14 @@ class Hit(Schema):
     first_html_url: str
 
 
-class CompanyHits(Schema):
+class CompanyHits(Record):
     company: str
     name: str
     html_url: str
     hits: list[Hit]
 
 
-class SearchResults(Schema):
+class SearchResults(Record):
     query: str
     message: str
     full_text: bool
@@ -143,25 +150,25 @@ class SearchResults(Schema):
     companies: list[CompanyHits]
 
 
-class CompanyPage(Schema):
+class CompanyPage(Record):
     items: list[Company]
     next_cursor: str | None
     next: str | None
 
 
-class CapturePage(Schema):
+class CapturePage(Record):
     items: list[Capture]
     next_cursor: str | None
     next: str | None
 
 
-class TagPage(Schema):
+class TagPage(Record):
     items: list[Tag]  # type: ignore[valid-type]
     next_cursor: str | None
     next: str | None
 
 
-class TrendSeason(Schema):
+class TrendSeason(Record):
     season: str
     first_day: date
     last_day: date
@@ -173,20 +180,20 @@ class TrendSeason(Schema):
     tagged: int
 
 
-class TrendShare(Schema):
+class TrendShare(Record):
     season: str
     count: int
     of: int
     share: float | None
 
 
-class TrendSeries(Schema):
+class TrendSeries(Record):
     key: str
     label: str
     points: list[TrendShare]
 
 
-class Trends(Schema):
+class Trends(Record):
     """Per half-year: the corpus (or the chosen companies), the share of policies matching each
     query, and the share of tagged policies carrying each category."""
 
@@ -202,11 +209,11 @@ class Trends(Schema):
 
 # A campaign's agreement per category: the statistics' own fields (`agreement.AgreementRow`).
 AgreementFigures = create_model(
-    "AgreementFigures", __base__=Schema, name=(str, ...), **_fields(AgreementRow, without=())
+    "AgreementFigures", __base__=Record, name=(str, ...), **_fields(AgreementRow, without=())
 )
 
 
-class Agreement(Schema):
+class Agreement(Record):
     campaign: str
     name: str
     unit: str

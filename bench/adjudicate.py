@@ -15,7 +15,6 @@ busy shared machine inflates less) and its number of queries.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import subprocess
@@ -27,22 +26,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchdb import drop_database, recreate_database  # noqa: E402 (bench/ is the script's folder)
+import benchdb  # noqa: E402 (bench/ is the script's folder)
 
 DB_NAME = "palimpsest_bench_adjudicate"
 
 
 def _setup_django(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = recreate_database(database_url, DB_NAME, migrate=True)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["SECURE_SSL_REDIRECT"] = "0"
-    os.environ["ALLOWED_HOSTS"] = "testserver"
+    benchdb.recreate_database(database_url, migrate=True)
+    benchdb.use_database(database_url, test_client=True)
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, check=True
     )
-    import django
-
-    django.setup()
 
 
 def build(sections: int, annotators: int, decided: int, seed: int = 11):
@@ -102,12 +96,11 @@ def build(sections: int, annotators: int, decided: int, seed: int = 11):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/postgres")
+    benchdb.database_arguments(parser, DB_NAME)
     parser.add_argument("--runs", type=int, default=21)
     parser.add_argument("--sections", type=int, default=200)
     parser.add_argument("--annotators", type=int, default=3)
     parser.add_argument("--decided", type=int, default=50)
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     _setup_django(args.database_url)
     from django.db import connection
@@ -151,7 +144,7 @@ def main() -> None:
     )
     if not args.keep:
         connection.close()
-        drop_database(os.environ["DATABASE_URL"])
+        benchdb.drop_database(args.database_url)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ time measured in-process (Django's test client, no network), after one warm-up r
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -22,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import benchdb  # noqa: E402
 import goals  # noqa: E402 (bench/ is the script's folder)
-from benchdb import recreate_database  # noqa: E402
 
 DB_NAME = "palimpsest_bench_tags"
 
@@ -49,7 +48,7 @@ def _report(label: str, times: list[float], goal_ms: float | None = None) -> Non
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/postgres")
+    benchdb.database_arguments(parser, DB_NAME)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument(
         "--smoke", action="store_true", help="a tenth of the tags and captures (CI: does it run?)"
@@ -57,18 +56,13 @@ def main() -> None:
     args = parser.parse_args()
     scale = 10 if args.smoke else 1
 
-    os.environ["DATABASE_URL"] = recreate_database(args.database_url, DB_NAME, migrate=True)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["SECURE_SSL_REDIRECT"] = "0"
-    os.environ["ALLOWED_HOSTS"] = "testserver"
+    benchdb.recreate_database(args.database_url, migrate=True)
     # The capture page's rendering is measured here, not its stored copy (policies.pagecache).
-    os.environ["STORED_PAGES"] = "0"
+    benchdb.use_database(args.database_url, test_client=True, STORED_PAGES="0")
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, check=True
     )
-    import django
-
-    django.setup()
+    from django.db import connection
     from django.test import Client
 
     from annotations.tests.factories import make_user, tag_text
@@ -155,6 +149,9 @@ def main() -> None:
     added = statistics.median(times_with) - statistics.median(times_without)
     print(f"{'  added by lineage (difference of medians)':<58} {added:7.1f} ms")
     goals.check(f"importing a capture into a company with {tags} adds", added, 50, "ms")
+    if not args.keep:
+        connection.close()
+        benchdb.drop_database(args.database_url)
 
 
 if __name__ == "__main__":

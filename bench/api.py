@@ -18,45 +18,31 @@ so bench/trends.py's database serves too).
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import statistics
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/palimpsest_bench_api"
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+import benchdb  # noqa: E402 (bench/ is the script's folder)
+import corpus  # noqa: E402 (the synthetic corpus, loaded with COPY)
 
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--companies", type=int, default=2000)
-    parser.add_argument("--captures", type=int, default=50, help="per company")
+    corpus.corpus_arguments(parser)
     parser.add_argument("--tags", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=21)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    parser.add_argument("--reuse", action="store_true", help="use the database as it is")
+    benchdb.database_arguments(parser, "palimpsest_bench_api", reuse=True)
     return parser.parse_args()
 
 
 ARGS = _arguments() if __name__ == "__main__" else None
 if ARGS is not None:  # Django must read the benchmark database's URL before it starts
-    os.environ["DATABASE_URL"] = ARGS.database_url
-sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-# In-process requests, as bench/pages.py makes them: no HTTPS redirect, the test client's host.
-os.environ.update(SECURE_SSL_REDIRECT="0", ALLOWED_HOSTS="testserver")
+    benchdb.use_database(ARGS.database_url, test_client=True)
 
-import django  # noqa: E402
-
-django.setup()
-
-import benchdb as databases  # noqa: E402 (bench/ is the script's folder)
-import pages  # noqa: E402 (CPU time of a request)
-import search as search_bench  # noqa: E402 (its corpus: generate + COPY)
+import goals  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
@@ -64,7 +50,7 @@ from django.test.utils import override_settings  # noqa: E402
 from annotations.models import Annotation, Category  # noqa: E402
 from annotations.tests.factories import make_user  # noqa: E402
 from api.tokens import issue_token  # noqa: E402
-from policies.models import Company  # noqa: E402
+from policies.models import Company, Snapshot  # noqa: E402
 from policies.permissions import RESEARCHER  # noqa: E402
 
 # One tag per capture on its first section's first 20 characters (start 0), rotating categories.
@@ -93,22 +79,10 @@ def add_tags(count: int, user_id: int) -> int:
         return added
 
 
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
-def measure(client: Client, url: str, headers: dict, runs: int) -> tuple[int, float, float, float]:
-    """Status, p50 and p90 wall milliseconds, and p50 CPU milliseconds (this process and its
-    PostgreSQL backend: on a shared, busy machine wall time mostly measures the CPU queue)."""
-    status = client.get(url, **headers).status_code  # warm-up
-    timings, cpu = [], []
-    for _ in range(runs):
-        started, cpu_started = time.perf_counter(), pages.cpu_seconds()
-        client.get(url, **headers)
-        timings.append((time.perf_counter() - started) * 1000)
-        cpu.append((pages.cpu_seconds() - cpu_started) * 1000)
-    return status, statistics.median(timings), _percentile(timings, 0.9), statistics.median(cpu)
+def measure(client: Client, url: str, headers: dict, runs: int) -> tuple[int, benchdb.Timings]:
+    """The status of `url` and its timings (wall, and CPU of this process and its backend)."""
+    status = client.get(url, **headers).status_code
+    return status, benchdb.timed(lambda: client.get(url, **headers), runs)
 
 
 def _deep_cursor(client: Client, url: str, headers: dict, pages: int) -> str:
@@ -138,16 +112,9 @@ def urls(client: Client, headers: dict) -> dict[str, str]:
 
 
 def main(args: argparse.Namespace) -> None:
-    print(
-        f"Machine: {os.cpu_count()} CPUs, {platform.platform()}, "
-        f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}"
-    )
+    print(benchdb.machine())
     if not args.reuse:
-        databases.recreate_database(args.database_url, migrate=True)
-        tables = search_bench.generate(args.companies, args.captures, args.seed)
-        search_bench.load(args.database_url, tables)
-        del tables
-        Company.objects.refresh_capture_stats(list(Company.objects.values_list("pk", flat=True)))
+        corpus.build_database(args.database_url, args)
     user = make_user(f"bench{int(time.time())}", RESEARCHER)
     if not Annotation.objects.exists():
         print(f"Added {add_tags(args.tags, user.pk):,} tags")
@@ -156,14 +123,24 @@ def main(args: argparse.Namespace) -> None:
     print(f"\n{args.runs} timed requests per URL after a warm-up")
     print("| endpoint | URL | status | p50 ms | p90 ms | CPU p50 ms |")
     print("|---|---|---:|---:|---:|---:|")
+    measured = {}
     with override_settings(API_RATE_LIMIT=10**9):
         for name, url in urls(client, headers).items():
-            status, p50, p90, cpu = measure(client, url, headers, args.runs)
+            status, timings = measure(client, url, headers, args.runs)
+            measured[name] = timings
             shown = url if len(url) < 60 else url[:57] + "..."
-            print(f"| {name} | `{shown}` | {status} | {p50:.1f} | {p90:.1f} | {cpu:.1f} |")
+            print(
+                f"| {name} | `{shown}` | {status} | {timings.p50:.1f} | {timings.p90:.1f} | "
+                f"{timings.cpu_p50:.1f} |"
+            )
+    captures = Snapshot.objects.count()
+    for name, timings in measured.items():
+        if not name.startswith("trends"):  # the goal is the lists'
+            goals.check(f"API {name}, {captures:,} captures, p50", timings.p50, 20, "ms")
+            goals.check(f"API {name}, {captures:,} captures, CPU p50", timings.cpu_p50, 20, "ms")
     if not args.keep:
         connection.close()
-        databases.drop_database(args.database_url)
+        benchdb.drop_database(args.database_url)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,6 @@
-"""Benchmark databases: the one place bench scripts create, copy and drop them.
+"""Benchmark databases: the one place bench scripts create, copy and drop them, and what every
+script on one shares: its database arguments, setting Django up on it, and timing a request in
+wall and CPU time (the process's and its PostgreSQL backend's).
 
 Every function refuses a database name without "bench", so no script can drop a real database
 by mistake. Names are taken from URLs (postgres://user@host:port/NAME).
@@ -6,10 +8,16 @@ by mistake. Names are taken from URLs (postgres://user@host:port/NAME).
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
+import platform
+import statistics
 import subprocess
 import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -130,3 +138,104 @@ def drop_database(url: str) -> None:
     """Drop the bench database `url` names (closing its connections)."""
     with admin_connection(url) as admin:
         drop_on(admin, database_name(url))
+
+
+# --- what every bench script on a database shares: arguments, Django, timing -----------------
+
+
+def database_arguments(parser: argparse.ArgumentParser, name: str, *, reuse: bool = False) -> None:
+    """Add `--database-url` (default: bench database `name` on the local server, suffixed, see
+    `named`) and `--keep`; with `reuse`, also `--reuse` (use the database as it is)."""
+    parser.add_argument("--database-url", default=default_url(name), help="a bench database")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    if reuse:
+        parser.add_argument("--reuse", action="store_true", help="use the database as it is")
+
+
+def use_database(url: str, *, test_client: bool = False, **environ: str) -> None:
+    """Set Django up on `url` (call before importing models). `test_client`: requests made in
+    process through Django's test client, so no HTTPS redirect and the test client's host.
+    `environ`: more settings, e.g. STORED_PAGES="0"."""
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    if test_client:
+        os.environ.update(SECURE_SSL_REDIRECT="0", ALLOWED_HOSTS="testserver")
+    os.environ.update(environ)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def machine() -> str:
+    """The machine line every report starts with: CPUs, platform, Python, load average."""
+    return (
+        f"Machine: {os.cpu_count()} CPUs, {platform.platform()}, "
+        f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}"
+    )
+
+
+def backend_cpu() -> float:
+    """CPU seconds the PostgreSQL backend serving Django's connection has used (read from
+    /proc: the server must run on this machine). From /proc/PID/schedstat, in nanoseconds:
+    /proc/PID/stat counts clock ticks (10 ms), as coarse as a whole API request."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+    except OSError:  # a kernel without scheduler statistics
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds() -> float:
+    """CPU seconds of this process and of the PostgreSQL backend serving its Django connection:
+    on a shared, busy machine wall time mostly measures the queue for a CPU, this the work."""
+    return time.process_time() + backend_cpu()
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The value at `share` (0..1) of the sorted values, nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Milliseconds of each timed run: wall clock, and CPU of this process and its PostgreSQL
+    backend (on a shared, busy machine wall time mostly measures the queue for a CPU)."""
+
+    wall: list[float]
+    cpu: list[float]
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.wall)
+
+    @property
+    def p90(self) -> float:
+        return percentile(self.wall, 0.9)
+
+    @property
+    def worst(self) -> float:
+        return max(self.wall)
+
+    @property
+    def cpu_p50(self) -> float:
+        return statistics.median(self.cpu)
+
+
+def timed(action: Callable[[], object], runs: int) -> Timings:
+    """`action` once to warm up, then `runs` times, each timed in wall and CPU milliseconds."""
+    action()
+    wall, cpu = [], []
+    for _ in range(runs):
+        started, cpu_started = time.perf_counter(), cpu_seconds()
+        action()
+        wall.append((time.perf_counter() - started) * 1000)
+        cpu.append((cpu_seconds() - cpu_started) * 1000)
+    return Timings(wall, cpu)

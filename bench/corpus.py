@@ -5,6 +5,9 @@ corpus (see bench/import.py's docstring for the shape), seeded so runs compare l
 
 from __future__ import annotations
 
+import argparse
+import hashlib
+import io
 import json
 import math
 import random
@@ -17,6 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
+
+import benchdb
+import psycopg
+from psycopg import sql
 
 from policies.importing.corpus import header_line
 
@@ -473,3 +480,235 @@ def write_pll_step(
             step.megabytes += len(data) / 1e6
             step.words.append(len(body.split()))
     return step
+
+
+# --- the same corpus loaded straight into a database (search, trends and API benches) -------
+
+_PLAIN_TABLE = "bench_section_without_vector"
+
+
+def corpus_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the corpus's size and seed: `--companies` x `--captures` (2,000 x 50 = 100,000)."""
+    parser.add_argument("--companies", type=int, default=2000)
+    parser.add_argument("--captures", type=int, default=50, help="per company")
+    parser.add_argument("--seed", type=int, default=1)
+
+
+def build_database(
+    url: str,
+    args: argparse.Namespace,
+    *,
+    identical: float = IDENTICAL_SHARE,
+    vacuum: bool = False,
+    sections_without_vector: bool = False,
+    capture_stats: bool = True,
+) -> dict[str, float]:
+    """Recreate the bench database `url` (migrated) and load the corpus `args` describe
+    (`corpus_arguments`), analysed as an import leaves it (`settle`); with `capture_stats`,
+    also the companies' capture figures and half-year policies an import keeps
+    (`refresh_capture_stats`). Django must be set up on `url`. Returns the seconds of the
+    sections' COPY and of the ANALYZE."""
+    from policies.models import Company
+
+    benchdb.recreate_database(url, migrate=True)
+    started = time.perf_counter()
+    tables = generate(args.companies, args.captures, args.seed, identical)
+    print(
+        f"Generated {tables['snapshot'].rows:,} captures, {tables['text'].rows:,} distinct "
+        f"texts, {tables['section'].rows:,} sections in {time.perf_counter() - started:.0f} s"
+    )
+    seconds = load(url, tables, sections_without_vector=sections_without_vector)
+    if capture_stats:
+        Company.objects.refresh_capture_stats(list(Company.objects.values_list("pk", flat=True)))
+    return seconds | settle(url, tables["snapshot"].rows, vacuum)
+
+
+def _tsv(value: object) -> str:
+    if value is None:
+        return "\\N"
+    text = str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+class CopyTable:
+    """Rows for one table, kept as COPY text in memory."""
+
+    def __init__(self, name: str, columns: tuple[str, ...]) -> None:
+        self.name, self.columns, self.buffer, self.rows = name, columns, io.StringIO(), 0
+
+    def add(self, *values: object) -> None:
+        self.buffer.write("\t".join(_tsv(v) for v in values) + "\n")
+        self.rows += 1
+
+    def copy(self, conn: psycopg.Connection, table: str | None = None) -> float:
+        columns = sql.SQL(", ").join(sql.Identifier(c) for c in self.columns)
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(table or self.name), columns
+        )
+        started = time.perf_counter()
+        with conn.cursor() as cursor, cursor.copy(statement) as copy:
+            data = self.buffer.getvalue()
+            for at in range(0, len(data), 1 << 20):
+                copy.write(data[at : at + (1 << 20)])
+        return time.perf_counter() - started
+
+
+def generate(
+    companies: int, captures: int, seed: int, identical: float = IDENTICAL_SHARE
+) -> dict[str, CopyTable]:
+    """Companies, domains, distinct texts, their sections and the captures, as COPY rows."""
+    from policies.importing.importer import build_text
+
+    vocab = load_vocabulary()
+    tables = {
+        "company": CopyTable(
+            "policies_company", ("id", "name", "slug", "created_at", "capture_count")
+        ),
+        "domain": CopyTable("policies_domain", ("id", "name", "company_id")),
+        "text": CopyTable(
+            "policies_policytext",
+            (
+                "id",
+                "sha256",
+                "normalized_hash",
+                "body",
+                "word_count",
+                "render_version",
+                "text_version",
+                "page_title",
+                "created_at",
+            ),
+        ),
+        "section": CopyTable(
+            "policies_section",
+            ("id", "text_id", "position", "heading", "level", "body", "anchor", "html", "plain"),
+        ),
+        "snapshot": CopyTable(
+            "policies_snapshot",
+            (
+                "id",
+                "company_id",
+                "domain_id",
+                "captured_at",
+                "archive_url",
+                "source_url",
+                "page_title",
+                "text_id",
+                "unchanged",
+                "created_at",
+            ),
+        ),
+    }
+    now = "2026-01-01 00:00:00+00"
+    texts: dict[str, int] = {}
+    hashes: dict[str, str] = {}
+    section_id = snapshot_id = 0
+    for number in range(1, companies + 1):
+        rng = random.Random(f"{seed}:{number}")
+        slug = f"{rng.choice(_DOMAIN_WORDS)}{number}.{rng.choice(_TLDS)}"
+        tables["company"].add(number, slug, slug, now, captures)
+        tables["domain"].add(number, slug, number)
+        document = new_document(rng, vocab, policy_words(rng))
+        body, previous_hash = render(document), None
+        for index, when in enumerate(_capture_times(rng, captures)):
+            if index:
+                document, changed = next_document(rng, vocab, document, identical=identical)
+                if changed:
+                    body = render(document)
+            sha = hashlib.sha256(body.encode()).hexdigest()
+            if sha not in texts:
+                texts[sha] = text_id = len(texts) + 1
+                # The importer's own derivation: readable text, word count, wording hash.
+                text, sections = build_text(body, sha)
+                hashes[sha] = text.normalized_hash
+                tables["text"].add(
+                    text_id,
+                    sha,
+                    text.normalized_hash,
+                    body,
+                    text.word_count,
+                    0,
+                    text.text_version,
+                    text.page_title,
+                    now,
+                )
+                for section in sections:
+                    section_id += 1
+                    tables["section"].add(
+                        section_id,
+                        text_id,
+                        section.position,
+                        section.heading,
+                        section.level,
+                        section.body,
+                        section.anchor,
+                        "",
+                        section.plain,
+                    )
+            snapshot_id += 1
+            stamp = f"{when:%Y%m%d%H%M%S}"
+            text_hash = hashes[sha]
+            tables["snapshot"].add(
+                snapshot_id,
+                number,
+                number,
+                when.isoformat(),
+                f"https://web.archive.org/web/{stamp}id_/http://{slug}/privacy",
+                f"http://{slug}/privacy",
+                "",
+                texts[sha],
+                text_hash == previous_hash,
+                now,
+            )
+            previous_hash = text_hash
+    return tables
+
+
+def load(
+    url: str, tables: dict[str, CopyTable], *, sections_without_vector: bool = False
+) -> dict[str, float]:
+    """COPY every table in (`sections_without_vector`: the sections also into a table without
+    the search vector, to time what the vector costs); returns the seconds of the sections'."""
+    seconds = {}
+    with psycopg.connect(url, autocommit=True) as conn:
+        for key in ("company", "domain", "text"):
+            tables[key].copy(conn)
+        if sections_without_vector:
+            seconds["sections without vector"] = _copy_without_vector(conn, tables["section"])
+        seconds["sections with vector"] = tables["section"].copy(conn)
+        tables["snapshot"].copy(conn)
+    return seconds
+
+
+def settle(url: str, captures: int, vacuum: bool = False) -> dict[str, float]:
+    """Leave the tables as an import does: its own ANALYZE, no vacuum (autovacuum may be off);
+    `vacuum`: VACUUM ANALYZE everything instead. Returns the seconds it took."""
+    from policies.importing.importer import analyze_after_import
+
+    started = time.perf_counter()
+    if vacuum:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")
+        return {"VACUUM ANALYZE": time.perf_counter() - started}
+    analysed = analyze_after_import(captures)
+    print(f"analysed after the load, as the importer does: {', '.join(analysed) or 'nothing'}")
+    return {"the importer's ANALYZE": time.perf_counter() - started}
+
+
+def _copy_without_vector(conn: psycopg.Connection, sections: CopyTable) -> float:
+    """Seconds to COPY the sections into a table like `policies_section` without its vector."""
+    conn.execute(
+        sql.SQL(
+            "CREATE TABLE {} AS SELECT id, text_id, position, heading, level, body, anchor, "
+            "html, plain FROM policies_section WITH NO DATA"
+        ).format(sql.Identifier(_PLAIN_TABLE))
+    )
+    conn.execute(
+        sql.SQL(
+            "ALTER TABLE {0} ADD PRIMARY KEY (id), ADD UNIQUE (text_id, position), "
+            "ADD UNIQUE (text_id, anchor); CREATE INDEX ON {0} (text_id)"
+        ).format(sql.Identifier(_PLAIN_TABLE))
+    )
+    seconds = sections.copy(conn, _PLAIN_TABLE)
+    conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(_PLAIN_TABLE)))
+    return seconds

@@ -48,7 +48,7 @@ from policies.reading.text import TEXT_VERSION  # noqa: E402 (pure: no Django se
 PYTHON = sys.executable
 MANAGE = ROOT / "manage.py"
 TIME = Path("/usr/bin/time")
-DEFAULT_DATABASE_URL = benchdb.default_url("palimpsest_bench_export")
+DB_NAME = "palimpsest_bench_export"
 
 TAGS_PER_CAPTURE = 100
 CAPTURES_PER_COMPANY = 10
@@ -256,12 +256,7 @@ def copy_to_file(url: str, output: str) -> None:
 def first_rows(url: str) -> None:
     """Seconds from the start of an export to its first rows, printed (--first-rows): what a
     download waits before its first bytes, after the header."""
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    benchdb.use_database(url)
     from annotations.exports.export import ExportFilters, export_chunks
 
     started, first = time.perf_counter(), []
@@ -307,9 +302,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    parser.add_argument("--reuse", action="store_true", help="use the database as it is")
+    benchdb.database_arguments(parser, DB_NAME, reuse=True)
     parser.add_argument("--copy-to", help=argparse.SUPPRESS)
     parser.add_argument("--first-rows", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

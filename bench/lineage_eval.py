@@ -19,7 +19,6 @@ similarity.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -29,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import benchdb  # noqa: E402
 import goals  # noqa: E402 (bench/ is the script's folder)
-from benchdb import recreate_database  # noqa: E402
 
 DB_NAME = "palimpsest_bench_lineage"
 EVAL_FILE = ROOT / "annotations/tests/data/lineage_eval.yaml"
@@ -38,7 +37,7 @@ EVAL_FILE = ROOT / "annotations/tests/data/lineage_eval.yaml"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/postgres")
+    benchdb.database_arguments(parser, DB_NAME)
     parser.add_argument("--sqlite", action="store_true", help="a temporary SQLite database")
     parser.add_argument(
         "--cases",
@@ -56,15 +55,14 @@ def main() -> None:
 
     if args.sqlite:
         path = Path(tempfile.mkdtemp()) / "lineage_eval.sqlite3"
-        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+        url = f"sqlite:///{path}"
     else:
-        os.environ["DATABASE_URL"] = recreate_database(args.database_url, DB_NAME, migrate=True)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        url = benchdb.recreate_database(args.database_url, migrate=True)
+    benchdb.use_database(url)
     if args.sqlite:
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True)
-    import django
+    from django.db import connection
 
-    django.setup()
     from annotations.lineage.evaluation import Cases, evaluate, load_cases
     from annotations.tests.factories import make_user, sample_captures
     from policies.importing.importer import import_paths
@@ -112,6 +110,9 @@ def main() -> None:
         print("all decisions:")
         for decision in report.decisions:
             print(f"  {'ok ' if decision.right else 'BAD'} {decision}")
+    if not args.keep and not args.sqlite:
+        connection.close()
+        benchdb.drop_database(args.database_url)
     sys.exit(0 if not report.dropped and not report.fragments else 1)
 
 

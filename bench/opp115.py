@@ -32,7 +32,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 import benchdb  # noqa: E402 (bench/ is the script's folder)
 import goals  # noqa: E402
 
-DEFAULT_DATABASE_URL = benchdb.default_url("palimpsest_bench_opp115")
+DB_NAME = "palimpsest_bench_opp115"
 _NAME = re.compile(r"^(\d+)_(.+)\.(html|csv)$")
 
 
@@ -92,7 +92,7 @@ def main() -> None:
     parser.add_argument("release", type=Path)
     parser.add_argument("--policies", type=int, default=115)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
+    benchdb.database_arguments(parser, DB_NAME)
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="palimpsest-opp115-"))
     manage = [sys.executable, str(ROOT / "manage.py")]
@@ -126,7 +126,8 @@ def main() -> None:
         label = f"{args.policies} policies"
         goals.check(f"import_opp115, {label}", statistics.median(imports), 60, "s")
         goals.check(f"agreement in a warm process, {label}", statistics.median(warm), 1, "s")
-        benchdb.drop_database(args.database_url)
+        if not args.keep:
+            benchdb.drop_database(args.database_url)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -10,7 +10,6 @@ per page: the first request (rendering or diffing, then stored) and warm request
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import subprocess
@@ -22,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchdb import recreate_database  # noqa: E402 (bench/ is the script's folder)
+import benchdb  # noqa: E402 (bench/ is the script's folder)
 
 DB_NAME = "palimpsest_bench_pages"
 
@@ -49,66 +48,39 @@ def _synthetic_pair(folder: Path) -> None:
     write_policy(folder, "bench50k.example", "20190101000000", " ".join(edited))
 
 
-def cpu_seconds() -> float:
-    """CPU seconds of this process and of the PostgreSQL backend serving its Django
-    connection (same machine): on a shared, busy machine wall time mostly measures the CPU
-    queue, this the work."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    backend = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return time.process_time() + backend
-
-
 def measure_page(
     client, url: str, runs: int, *, cpu: list[float] | None = None
 ) -> tuple[float, list[float]]:
     """Milliseconds of the first request of `url` (which must answer 200), then of `runs`
-    more, sorted; with `cpu`, each one's CPU milliseconds (`cpu_seconds`) are appended to it."""
+    more, sorted; with `cpu`, each one's CPU milliseconds (`benchdb.cpu_seconds`) are appended
+    to it."""
     start = time.perf_counter()
     response = client.get(url)
     first = (time.perf_counter() - start) * 1000
     assert response.status_code == 200, (url, response.status_code)
     times = []
     for _ in range(runs):
-        cpu_start = cpu_seconds() if cpu is not None else 0.0
+        cpu_start = benchdb.cpu_seconds() if cpu is not None else 0.0
         start = time.perf_counter()
         client.get(url)
         times.append((time.perf_counter() - start) * 1000)
         if cpu is not None:
-            cpu.append((cpu_seconds() - cpu_start) * 1000)
+            cpu.append((benchdb.cpu_seconds() - cpu_start) * 1000)
     return first, sorted(times)
-
-
-def production_settings(database_url: str) -> None:
-    """The environment of production settings for an in-process test client on
-    `database_url`, rendering every request (see the module docstring)."""
-    os.environ.update(
-        DATABASE_URL=database_url,
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DEBUG="0",
-        SECURE_SSL_REDIRECT="0",
-        ALLOWED_HOSTS="testserver",
-        # The pages' rendering is measured here; serving them stored is bench/load.sh's part.
-        STORED_PAGES="0",
-    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/postgres")
+    benchdb.database_arguments(parser, DB_NAME)
     parser.add_argument("--runs", type=int, default=21)
     args = parser.parse_args()
-    production_settings(recreate_database(args.database_url, DB_NAME, migrate=True))
+    benchdb.recreate_database(args.database_url, migrate=True)
+    # The pages' rendering is measured here; serving them stored is bench/load.sh's part.
+    benchdb.use_database(args.database_url, test_client=True, STORED_PAGES="0")
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, check=True
     )
-    import django
-
-    django.setup()
+    from django.db import connection
     from django.test import Client
 
     from policies.importing.importer import import_paths
@@ -149,6 +121,9 @@ def main() -> None:
         p50, p90 = statistics.median(times), times[int(len(times) * 0.9) - 1]
         verdict = "meets" if p50 <= goal else "MISSES"
         print(f"{label:<62} {first:7.0f}ms {p50:6.1f}ms {p90:6.1f}ms  {goal} ms ({verdict})")
+    if not args.keep:
+        connection.close()
+        benchdb.drop_database(args.database_url)
 
 
 if __name__ == "__main__":

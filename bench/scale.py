@@ -98,8 +98,9 @@ def _arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 ARGS = _arguments() if __name__ == "__main__" else None
 if ARGS is not None:  # Django (in this process, for pages and search) reads the URL at setup
-    pages.production_settings(ARGS.database_url)
     os.environ["STATIC_ROOT"] = tempfile.mkdtemp(prefix="palimpsest-scale-static-")
+    # Production settings rendering every request (bench/pages.py's), in this process.
+    benchdb.use_database(ARGS.database_url, test_client=True, DEBUG="0", STORED_PAGES="0")
 
 import django  # noqa: E402
 
@@ -207,10 +208,10 @@ def measure_pages(urls: dict[str, str], runs: int) -> dict[str, dict[str, float]
 
 def _percentiles(wall: list[float], cpu: list[float]) -> dict[str, float]:
     return {
-        "p50": goals.percentile(wall, 0.5),
-        "p99": goals.percentile(wall, 0.99),
-        "cpu_p50": goals.percentile(cpu, 0.5),
-        "cpu_p99": goals.percentile(cpu, 0.99),
+        "p50": benchdb.percentile(wall, 0.5),
+        "p99": benchdb.percentile(wall, 0.99),
+        "cpu_p50": benchdb.percentile(cpu, 0.5),
+        "cpu_p99": benchdb.percentile(cpu, 0.99),
     }
 
 

@@ -37,7 +37,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 import benchdb  # noqa: E402 (bench/ is the script's folder)
 from opp115 import build_release  # noqa: E402
 
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/palimpsest_bench_suggester"
+DB_NAME = "palimpsest_bench_suggester"
 
 _RSS = """
 def rss():
@@ -153,7 +153,7 @@ def main() -> None:
     parser.add_argument("release", type=Path)
     parser.add_argument("--policies", type=int, default=115)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
+    benchdb.database_arguments(parser, DB_NAME)
     parser.add_argument("--worst-case", action="store_true")
     args = parser.parse_args()
     env = _import(args.release, args.policies, args.database_url)
@@ -191,7 +191,8 @@ def main() -> None:
             f"{worst['cpu_s']:.1f} s CPU)"
         )
     print(f"load average {os.getloadavg()[0]:.1f}")
-    benchdb.drop_database(args.database_url)
+    if not args.keep:
+        benchdb.drop_database(args.database_url)
 
 
 if __name__ == "__main__":

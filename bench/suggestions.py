@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchdb import recreate_database  # noqa: E402 (bench/ is the script's folder)
+import benchdb  # noqa: E402 (bench/ is the script's folder)
 from corpus import load_vocabulary, prepare_corpus  # noqa: E402
 
 DB_NAME = "palimpsest_bench_suggest"
@@ -41,13 +41,8 @@ def _goal(value: float, limit: float, unit: str) -> str:
 
 
 def _setup(args) -> None:
-    os.environ["DATABASE_URL"] = recreate_database(args.database_url, DB_NAME, migrate=True)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["SECURE_SSL_REDIRECT"] = "0"
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    import django
-
-    django.setup()
+    benchdb.recreate_database(args.database_url, migrate=True)
+    benchdb.use_database(args.database_url, test_client=True)
 
 
 def _import(args, root: Path) -> int:
@@ -156,7 +151,7 @@ def _suggestions(user, runs: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/postgres")
+    benchdb.database_arguments(parser, DB_NAME)
     parser.add_argument("--companies", type=int, default=300)
     parser.add_argument("--captures", type=int, default=10)
     parser.add_argument("--tags", type=int, default=300)
@@ -170,6 +165,11 @@ def main() -> None:
         _index(captures)
         user = _tag_random(args.tags)
         _suggestions(user, args.runs)
+    if not args.keep:
+        from django.db import connection
+
+        connection.close()
+        benchdb.drop_database(args.database_url)
 
 
 if __name__ == "__main__":

@@ -14,55 +14,43 @@ loaded with COPY), then times:
 - the same through HTTP, in process: `/trends/?q=...` (the page, charts included) and
   `/api/v1/trends?q=...`.
 Each case runs once to warm up, then R times; p50 and max in milliseconds. Goal: a query trend
-<= 1 s. The database is dropped at the end unless --keep; --reuse skips creating and loading it.
+<= 1 s. The database is dropped at the end unless --keep; --reuse skips creating and loading it
+(and the precomputation, when the database has it already).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import statistics
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/palimpsest_bench_trends"
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+import benchdb  # noqa: E402 (bench/ is the script's folder)
+import corpus  # noqa: E402 (the synthetic corpus, loaded with COPY)
 
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--companies", type=int, default=2000)
-    parser.add_argument("--captures", type=int, default=50, help="per company")
+    corpus.corpus_arguments(parser)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    parser.add_argument("--reuse", action="store_true", help="use the database as it is")
+    benchdb.database_arguments(parser, "palimpsest_bench_trends", reuse=True)
     return parser.parse_args()
 
 
 ARGS = _arguments() if __name__ == "__main__" else None
 if ARGS is not None:  # Django must read the benchmark database's URL before it starts
-    os.environ["DATABASE_URL"] = ARGS.database_url
-sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-# In-process requests, as bench/pages.py makes them: no HTTPS redirect, the test client's host.
-os.environ.update(SECURE_SSL_REDIRECT="0", ALLOWED_HOSTS="testserver")
+    benchdb.use_database(ARGS.database_url, test_client=True)
 
-import django  # noqa: E402
-
-django.setup()
-
-import benchdb as databases  # noqa: E402 (bench/ is the script's folder)
-import search as search_bench  # noqa: E402 (its corpus: generate + COPY)
+import goals  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 
-from policies.models import Company, SeasonPolicy, SeasonSummary  # noqa: E402
+from policies.models import Company, SeasonPolicy, SeasonSummary, Snapshot  # noqa: E402
 from policies.trends.trends import TrendFilters, corpus_trends, season_summaries  # noqa: E402
 
 # Phrases and words of the sample corpus (the synthetic policies are built from its sentences).
@@ -74,40 +62,21 @@ QUERIES = {
 }
 
 
-def _backend_cpu() -> float:
-    """CPU seconds the PostgreSQL backend serving this connection has used (same machine)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _timed(action, runs: int) -> tuple[float, float, float]:
-    """p50 and max wall milliseconds of `runs` calls after one warm-up, and the p50 of the CPU
-    milliseconds they cost (this process and its PostgreSQL backend): on a shared, busy machine
-    wall time mostly measures the queue for a CPU."""
-    action()
-    timings, cpu = [], []
-    for _ in range(runs):
-        started, cpu_started = time.perf_counter(), time.process_time() + _backend_cpu()
-        action()
-        timings.append((time.perf_counter() - started) * 1000)
-        cpu.append((time.process_time() + _backend_cpu() - cpu_started) * 1000)
-    return statistics.median(timings), max(timings), statistics.median(cpu)
-
-
-def precompute() -> None:
-    """What an import keeps up to date, for the whole corpus at once; then the summaries."""
+def precompute(url: str) -> None:
+    """What an import keeps up to date (`refresh_capture_stats`: the companies' capture figures
+    and half-year policies), for the whole corpus at once, and its ANALYZE; then the
+    summaries."""
     ids = list(Company.objects.values_list("pk", flat=True))
     started = time.perf_counter()
-    written = SeasonPolicy.objects.refresh_for(ids)
+    Company.objects.refresh_capture_stats(ids)
     policies_s = time.perf_counter() - started
+    written = SeasonPolicy.objects.count()
+    corpus.settle(url, Snapshot.objects.count())  # the import analyses what it grew
     started = time.perf_counter()
     season_summaries()
     summaries_s = time.perf_counter() - started
     print(
-        f"Precomputed {written:,} half-year policies in {policies_s:.1f} s; "
+        f"Precomputed capture figures and {written:,} half-year policies in {policies_s:.1f} s; "
         f"{SeasonSummary.objects.count()} half-year summaries in {summaries_s * 1000:.0f} ms"
     )
 
@@ -124,24 +93,25 @@ def cases(companies: tuple[str, ...]) -> dict[str, TrendFilters]:
 
 
 def main(args: argparse.Namespace) -> None:
-    print(
-        f"Machine: {os.cpu_count()} CPUs, {platform.platform()}, "
-        f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}"
-    )
+    print(benchdb.machine())
     if not args.reuse:
-        databases.recreate_database(args.database_url, migrate=True)
-        tables = search_bench.generate(args.companies, args.captures, args.seed)
-        search_bench.load(args.database_url, tables)
-        del tables
-    precompute()
+        corpus.build_database(args.database_url, args, capture_stats=False)
+    if not args.reuse or not SeasonPolicy.objects.exists():
+        precompute(args.database_url)
     companies = tuple(Company.objects.order_by("pk").values_list("slug", flat=True)[:10])
     print(f"\n{args.runs} timed runs per case after a warm-up")
     print("| case | half-years | p50 ms | max ms | CPU p50 ms |")
     print("|---|---:|---:|---:|---:|")
+    captures = Snapshot.objects.count()
     for name, filters in cases(companies).items():
         seasons = len(corpus_trends(filters).seasons)
-        p50, worst, cpu = _timed(lambda f=filters: corpus_trends(f), args.runs)
-        print(f"| {name} | {seasons} | {p50:.0f} | {worst:.0f} | {cpu:.0f} |")
+        timings = benchdb.timed(lambda f=filters: corpus_trends(f), args.runs)
+        print(
+            f"| {name} | {seasons} | {timings.p50:.0f} | {timings.worst:.0f} | "
+            f"{timings.cpu_p50:.0f} |"
+        )
+        if filters.queries and len(filters.queries) == 1 and not filters.companies:
+            goals.check(f"trend of {name}, {captures:,} captures, p50", timings.p50, 1000, "ms")
     # The page needs the stylesheet's manifest entry (production settings), as bench/pages.py.
     call_command("collectstatic", "--noinput", verbosity=0)
     client = Client()
@@ -149,13 +119,14 @@ def main(args: argparse.Namespace) -> None:
     with override_settings(API_RATE_LIMIT=10**9):
         for url in ("/trends/", "/api/v1/trends"):
             status = client.get(url, query).status_code
-            p50, worst, cpu = _timed(lambda u=url: client.get(u, query), args.runs)
+            timings = benchdb.timed(lambda u=url: client.get(u, query), args.runs)
             print(
-                f"| GET {url}?q={query['q']} ({status}) | | {p50:.0f} | {worst:.0f} | {cpu:.0f} |"
+                f"| GET {url}?q={query['q']} ({status}) | | {timings.p50:.0f} | "
+                f"{timings.worst:.0f} | {timings.cpu_p50:.0f} |"
             )
     if not args.keep:
         connection.close()
-        databases.drop_database(args.database_url)
+        benchdb.drop_database(args.database_url)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from itertools import batched
 from pathlib import Path
 from uuid import UUID
@@ -177,6 +178,14 @@ def csv_fields(raw: bool) -> tuple:
         Coalesce(text("campaign__slug"), Value(""), output_field=CharField()),
         "layer",
     )
+
+
+@cache
+def csv_rows(raw: bool) -> QuerySet[Annotation]:
+    """Every tag as a row of `csv_fields(raw)` (the id first), to be filtered and sliced, never
+    evaluated itself: made once per process, because resolving the fields' expressions costs
+    a few milliseconds, a quarter of a page of tags in the API."""
+    return Annotation.objects.values_list(*csv_fields(raw))
 
 
 # A tag made by accepting a suggestion: where it came from, as `suggestions.origin_label`

@@ -29,8 +29,10 @@ from policies.models import (
     ImportFileResult,
     ImportRun,
     PolicyText,
+    SeasonPolicy,
     Section,
     Snapshot,
+    TrendText,
 )
 from policies.reading.text import TEXT_VERSION, count_words, derive_policy, wording_hash
 
@@ -45,7 +47,18 @@ BATCH_BYTES = 32 * 1024 * 1024
 ANALYZE_MIN_CAPTURES = 50
 ANALYZE_SHARE = 0.1
 # Largest first: the sections (with their search vectors and md5 index) are what search joins.
-IMPORTED_TABLES = (Section, PolicyText, Snapshot, ImportFileResult, Domain, Company)
+# The half-year policies and their texts (`refresh_capture_stats`) grow with the captures: the
+# trends' plans depend on their statistics as much as the searches' on the sections'.
+IMPORTED_TABLES = (
+    Section,
+    PolicyText,
+    Snapshot,
+    ImportFileResult,
+    Domain,
+    Company,
+    SeasonPolicy,
+    TrendText,
+)
 
 
 @dataclass

@@ -405,18 +405,20 @@ def sections_matching(query: str) -> QuerySet[Section]:
     return sections
 
 
-def texts_matching(query: str) -> QuerySet:
+def texts_matching(query: str) -> QuerySet | RawSQL:
     """Ids (`text_id`) of the texts of half-year policies that match a (cleaned) query as a
-    whole: on PostgreSQL the whole text's stored vector (`TrendText`, the sections' search
-    configuration) matches `websearch_to_tsquery`; on SQLite every word and "phrase" is in
-    some section and no -excluded one is in any. The trends count policies with these."""
+    whole, for `text_id__in`: on PostgreSQL the whole text's stored vector (`TrendText`, the
+    sections' search configuration) matches `websearch_to_tsquery`; on SQLite every word and
+    "phrase" is in some section and no -excluded one is in any. The trends count policies with
+    these. On PostgreSQL the statement is the bare index lookup: wrapped in a second
+    `TrendText` subquery, the planner (with the tables analysed) walked the table in key order
+    and read every vector: 2 s for a common word at 100,000 captures instead of 0.3."""
     if connection.vendor == "postgresql":
-        matches = RawSQL(
+        return RawSQL(
             "SELECT text_id FROM policies_trendtext "
             "WHERE search_vector @@ websearch_to_tsquery('english', %s)",
             [query],
         )
-        return TrendText.objects.filter(pk__in=matches).values("text_id")
     wanted, unwanted = query_terms(query)
     texts = TrendText.objects.all() if wanted else TrendText.objects.none()
     for term in wanted:

@@ -465,6 +465,8 @@ def test_a_bulk_import_analyzes_the_tables_it_grew(tmp_path, monkeypatch):
         )
         analysed = {name for (name,) in cursor.fetchall()}
     assert {"policies_section", "policies_policytext", "policies_snapshot"} <= analysed
+    # and what the trends read, rebuilt for the companies imported
+    assert {"policies_seasonpolicy", "policies_trendtext"} <= analysed
 
 
 def test_a_small_import_analyzes_nothing(django_assert_max_num_queries):
