@@ -66,8 +66,7 @@ def copy_models(
     db = connections[DEFAULT_DB_ALIAS]  # the connection itself: its proxy costs a lookup a use
     template = model()
     defaults = [
-        None if f.unique else f.get_db_prep_save(f.pre_save(template, True), db)
-        for f in rest
+        None if f.unique else f.get_db_prep_save(f.pre_save(template, True), db) for f in rest
     ]
     fresh = [(n, f) for n, f in enumerate(rest, len(plain) + len(prepared)) if f.unique]
     read = _reader([f.attname for f in plain])

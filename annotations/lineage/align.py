@@ -148,11 +148,11 @@ class Capture:
             follow = all(a.end <= b.start for a, b in zip(clauses, clauses[1:], strict=False))
             self._ordered[k] = starts if follow else None
         starts = self._ordered[k]
-        if starts is None:
-            return [c for c in clauses if c.start < end and start < c.end]
-        first = max(bisect.bisect_right(starts, start) - 1, 0)
-        last = bisect.bisect_left(starts, end)
-        return [c for c in clauses[first:last] if c.start < end and start < c.end]
+        if starts is not None:
+            clauses = clauses[
+                max(bisect.bisect_right(starts, start) - 1, 0) : bisect.bisect_left(starts, end)
+            ]
+        return [c for c in clauses if c.start < end and start < c.end]
 
     def all_clauses(self) -> Iterable[Clause]:
         for k in range(len(self.sections)):
