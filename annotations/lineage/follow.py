@@ -449,8 +449,9 @@ def _refresh_events_around(
         adjacent = list(zip(snapshots, snapshots[1:], strict=False))
         pairs[company_id] = [(a, b) for a, b in adjacent if a in new or b in new]
         older = [pk for pk in snapshots if pk not in new]
+        adjacent_now = set(adjacent)
         separated.extend(
-            (a, b) for a, b in zip(older, older[1:], strict=False) if (a, b) not in adjacent
+            (a, b) for a, b in zip(older, older[1:], strict=False) if (a, b) not in adjacent_now
         )
     state = {(c.origin_id, c.snapshot_id): _state(c.kind) for c in copies}
     neighbours = {pk for adjacent in pairs.values() for pair in adjacent for pk in pair} - new
