@@ -119,6 +119,7 @@ class Capture:
         self._norm: dict[int, tuple[str, list[int]]] = {}
         self._found: dict[str, list[Clause]] = {}
         self._starts: dict[int, dict[str, list[int]]] = {}
+        self._ordered: dict[int, list[int] | None] = {}
         total = sum(len(s.text) + 1 for s in sections) or 1
         self.base, at = [], 0
         for s in sections:
@@ -136,6 +137,22 @@ class Capture:
                 Clause(k, a, b, normalise(section.text[a:b])) for a, b in spans if a < b
             ]
         return self._clauses[k]
+
+    def covering(self, k: int, start: int, end: int) -> list[Clause]:
+        """The clauses of section k that overlap text[start:end], in order."""
+        clauses = self.clauses(k)
+        if k not in self._ordered:
+            # Found by bisection where the clauses follow one another without overlapping
+            # (cut by the reader, they do), else by looking at each.
+            starts = [c.start for c in clauses]
+            follow = all(a.end <= b.start for a, b in zip(clauses, clauses[1:], strict=False))
+            self._ordered[k] = starts if follow else None
+        starts = self._ordered[k]
+        if starts is not None:
+            clauses = clauses[
+                max(bisect.bisect_right(starts, start) - 1, 0) : bisect.bisect_left(starts, end)
+            ]
+        return [c for c in clauses if c.start < end and start < c.end]
 
     def all_clauses(self) -> Iterable[Clause]:
         for k in range(len(self.sections)):
@@ -157,7 +174,7 @@ class Capture:
         each character stays in place: the usual text, whose lines need no work)."""
         if k not in self._norm:
             text = self.sections[k].text
-            if _IRREGULAR_SPACE.search(text):
+            if _irregular_space(text):
                 self._norm[k] = normalise_with_map(text)
             else:
                 self._norm[k] = (text.replace("\n", " "), None)
@@ -178,15 +195,21 @@ class Capture:
 
     def _clause_starts(self, key: int) -> dict[str, list[int]]:
         """Where a whole clause may start in the joined text (a section's start, or after a
-        space or a sentence's end: `_stands_alone`'s test, loosened), by the `key` characters
-        that follow, in order."""
+        line's end or a sentence's end: `_stands_alone`'s test, loosened), by the `key`
+        characters that follow, in order."""
         if key not in self._starts:
-            joined, _, _ = self._joined_text()
+            joined, offsets, _ = self._joined_text()
+            positions = []
+            for k, section in enumerate(self.sections):
+                _, index = self._normalised(k)
+                places = (m.end() for m in _MAY_START_CLAUSE.finditer(section.text))
+                if index is not None:  # irregular spacing: from the text's offsets to the form's
+                    back = {at: n for n, at in enumerate(index)}
+                    places = (back[at] for at in places)
+                positions.extend(offsets[k] + at for at in places)
             starts = self._starts[key] = defaultdict(list)
-            positions = [found.start() for found in _MAY_START_CLAUSE.finditer(joined)]
-            keys = [joined[at : at + key] for at in positions]
-            for at, text in zip(positions, keys, strict=True):
-                starts[text].append(at)
+            for at in positions:
+                starts[joined[at : at + key]].append(at)
         return self._starts[key]
 
     def _occurrences(self, text: str) -> Iterable[int]:
@@ -234,14 +257,28 @@ class Capture:
         return [Clause(k, start, end, text)] if _stands_alone(raw, start, end) else []
 
 
-# A whole clause starts a section or follows a block's end or a sentence's end, possibly with
-# spaces between (`_stands_alone`); in the joined, normalised text the character before it is
-# then one of these (NUL between sections). A superset of the places: each is checked after.
-_MAY_START_CLAUSE = re.compile(r"(?:^|(?<=[\x00 .!?…:;\"'”’)\]]))(?=[^\s\x00])")
+# A whole clause starts a section or follows a line's end or a sentence's end, possibly with
+# spaces or tabs between (`_stands_alone`): in a section's text, the end of a match. A superset
+# of the places (any closing quote or bracket will do): each is checked after.
+_MAY_START_CLAUSE = re.compile(r"(?:\A|[\n.!?…:;\"'”’)\]])[ \t]*(?=\S)")
 _START_KEYS = (40, 12)
 
-# Whitespace that normalising would change: anything but single spaces inside lines.
-_IRREGULAR_SPACE = re.compile(r"[^\S \n]| {2}| \n|\n |^ | $")
+# Whitespace other than spaces and line ends.
+_ODD_SPACE = re.compile(r"[^\S \n]")
+
+
+def _irregular_space(text: str) -> bool:
+    """Whether normalising `text` does more than turn its line ends into spaces: anything but
+    single spaces inside lines (tested piece by piece: one pattern of all of them takes five
+    times as long)."""
+    return bool(
+        _ODD_SPACE.search(text)
+        or "  " in text
+        or " \n" in text
+        or "\n " in text
+        or text.startswith(" ")
+        or text.endswith(" ")
+    )
 
 
 def normalise_with_map(text: str) -> tuple[str, list[int]]:
@@ -263,14 +300,19 @@ def normalise_with_map(text: str) -> tuple[str, list[int]]:
 
 def _stands_alone(text: str, start: int, end: int) -> bool:
     """Whether text[start:end] is a whole clause: it starts a block or follows a sentence end,
-    and ends its block or ends a sentence itself."""
-    before = text[:start].rstrip(" \t")
-    if before and not before.endswith("\n") and not _ENDS_SENTENCE.search(before[-4:]):
+    and ends its block or ends a sentence itself. (Spaces and tabs around it are skipped one
+    by one: slicing the text before and after it costs more.)"""
+    at = start
+    while at and text[at - 1] in " \t":
+        at -= 1
+    if at and text[at - 1] != "\n" and not _ENDS_SENTENCE.search(text[max(0, at - 4) : at]):
         return False
-    after = text[end:]
-    if not after or after[0] == "\n" or not after.strip(" \t") or after.lstrip(" \t")[0] == "\n":
+    at, length = end, len(text)
+    while at < length and text[at] in " \t":
+        at += 1
+    if at == length or text[at] == "\n":
         return True
-    return bool(_ENDS_SENTENCE.search(text[max(start, end - 4) : end])) and after[0].isspace()
+    return bool(_ENDS_SENTENCE.search(text[max(start, end - 4) : end])) and text[end].isspace()
 
 
 @dataclass
@@ -281,8 +323,9 @@ class Alignment:
     new: Capture
     pairs: dict[tuple[int, int], Pairing] = field(default_factory=dict)
 
-    def old_clauses(self, section: int) -> list[Clause]:
-        return self.old.clauses(section)
+    def old_clauses(self, section: int, start: int, end: int) -> list[Clause]:
+        """The old capture's clauses that overlap text[start:end] of its section."""
+        return self.old.covering(section, start, end)
 
 
 class _Aligner:
@@ -418,8 +461,7 @@ def align_clauses(
         chosen = [
             c
             for section, start, end in sorted(set(wanted))
-            for c in old.clauses(section)
-            if c.start < end and start < c.end
+            for c in old.covering(section, start, end)
         ]
 
     def done() -> bool:

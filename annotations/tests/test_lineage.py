@@ -9,7 +9,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from annotations.lineage.evaluation import CARRIED, PROPOSED, evaluate, find_clause, load_cases
-from annotations.lineage.follow import follow
+from annotations.lineage.follow import FollowResult, follow, follow_into_new_captures
 from annotations.models import Annotation, AnnotationEvent, LineageEvent
 from annotations.tagging.tags import (
     Conflict,
@@ -562,3 +562,35 @@ def test_unchanged_sentence_with_a_line_break_is_carried():
     copy = _copy_on(tag, second)
     assert copy.kind == Annotation.Kind.CARRIED
     assert copy.quote == "We keep server logs\nfor 30 days."
+
+
+def _hook_on_a_new_capture(captures: int, tags: int, django_assert_num_queries) -> FollowResult:
+    """Tag `tags` clauses of a company with `captures` captures, add a capture (as the importer
+    does, without the hook) and run lineage's import hook on it alone."""
+    company = make_company(slug=f"history-{captures}.example")
+    sentences = [f"Statement {n} says what we keep." for n in range(tags)]
+    body = "## Part\n\n" + " ".join(sentences) + "\n"
+    history = [
+        make_snapshot(company, captured_at=datetime(2010 + n, 1, 1, tzinfo=UTC), body=body)
+        for n in range(captures)
+    ]
+    user = make_user(f"tagger-{captures}")
+    for sentence in sentences:
+        tag_text(history[0], sentence, user)
+    new = make_snapshot(company, captured_at=datetime(2030, 1, 1, tzinfo=UTC), body=body + "New.")
+    # The companies' captures, their original tags, the sections of their texts, and the
+    # previous capture's copies. The copies themselves go by COPY, which the query log does
+    # not see; no event changes (every clause is carried on).
+    with django_assert_num_queries(4):
+        result = follow_into_new_captures([new.pk])
+    assert Annotation.objects.filter(snapshot=new).count() == tags
+    return result
+
+
+@pytest.mark.postgres
+def test_lineage_at_import_takes_four_queries_whatever_the_history_and_the_tags(
+    django_assert_num_queries,
+):
+    small = _hook_on_a_new_capture(2, 3, django_assert_num_queries)
+    large = _hook_on_a_new_capture(6, 12, django_assert_num_queries)
+    assert (small.carried, large.carried) == (3, 12)

@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from policies import extensions
-from policies.bulk import copy_rows
+from policies.bulk import copy_models
 from policies.importing.corpus import CorpusFormatError, Header, decode_policy_bytes, split_policy
 from policies.importing.sources import SourceItem, iter_sources
 from policies.models import (
@@ -424,15 +424,7 @@ def _insert(model, objects: list) -> None:
     if connection.vendor != "postgresql":
         model.objects.bulk_create(objects, batch_size=1000)
         return
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    copy_rows(
-        model._meta.db_table,
-        [f.column for f in fields],
-        (
-            [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
-            for row in objects
-        ),
-    )
+    copy_models(model, objects)
 
 
 def build_text(body: str, sha256: str | None = None) -> tuple[PolicyText, list[Section]]:
