@@ -249,7 +249,8 @@ def gunicorn_rss(url: str, paths: list[str], requests: int = 5) -> float:
         "SECRET_KEY": secrets.token_hex(32),
         "LOG_LEVEL": "ERROR",
     }
-    env.pop("STORED_PAGES", None)
+    env.pop("STORED_PAGES", None)  # gunicorn as deployed: pages stored, changes listened for
+    env.pop("STORED_PAGES_LISTEN", None)
     command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi", "-k", "gthread"]
     command += ["--workers", "2", "--threads", "8", "--bind", f"127.0.0.1:{port}"]
     command += ["--timeout", "60", "--max-requests", "2000", "--max-requests-jitter", "200"]
