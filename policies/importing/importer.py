@@ -3,7 +3,8 @@
 Sources (`sources.iter_sources`) yield named byte blobs; each is decoded and parsed
 (`corpus`), split into sections (`sectioning`) and written in batches. A batch is one
 transaction; if the database refuses anything in it, the batch is retried one capture per
-transaction, so a bad capture fails alone and no capture is ever half-written.
+transaction, so a bad capture fails alone and no capture is ever half-written. The new texts
+of a batch are derived in a second process (`deriving`) while the batch before is written.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.utils import timezone
 from policies import extensions
 from policies.bulk import copy_rows
 from policies.importing.corpus import CorpusFormatError, Header, decode_policy_bytes, split_policy
+from policies.importing.deriving import Derived, Deriver
 from policies.importing.sources import SourceItem, iter_sources
 from policies.models import (
     Company,
@@ -234,16 +236,23 @@ def _run_batches(items, summary, source, domain, captured_at, user, run, on_file
     summary.run_id = run.pk
     batch: list[_Parsed | FileReport] = []
     batch_bytes = 0
+    # The batch read before this one: its texts are being derived while this one is read, and
+    # it is written once this one is (so at most two batches are held).
+    previous: list[_Parsed | FileReport] = []
     try:
-        for item in items:
-            parsed = parse_item(item, domain=domain, captured_at=captured_at)
-            batch.append(parsed)
-            if isinstance(parsed, _Parsed):
-                batch_bytes += len(parsed.body)
-            if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES:
-                _flush(batch, run, summary, on_file)
-                batch, batch_bytes = [], 0
-        _flush(batch, run, summary, on_file)
+        with Deriver() as deriver:
+            for item in items:
+                parsed = parse_item(item, domain=domain, captured_at=captured_at)
+                batch.append(parsed)
+                if isinstance(parsed, _Parsed):
+                    batch_bytes += len(parsed.body)
+                if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES:
+                    _derive_ahead(batch, deriver)
+                    _flush(previous, run, summary, on_file, deriver)
+                    previous, batch, batch_bytes = batch, [], 0
+            _derive_ahead(batch, deriver)
+            _flush(previous, run, summary, on_file, deriver)
+            _flush(batch, run, summary, on_file, deriver)
     except BaseException as exc:
         # KeyboardInterrupt included: what was committed stands, the run says it stopped.
         ImportRun.objects.filter(pk=run.pk).update(
@@ -258,19 +267,35 @@ def _run_batches(items, summary, source, domain, captured_at, user, run, on_file
     )
 
 
-def _flush(batch, run, summary, on_file) -> None:
+def _derive_ahead(batch: list[_Parsed | FileReport], deriver: Deriver) -> None:
+    """Start deriving the batch's bodies that are not stored yet (one query)."""
+    bodies = {entry.sha256: entry.body for entry in batch if isinstance(entry, _Parsed)}
+    stored = PolicyText.objects.filter(sha256__in=bodies.keys()).values_list("sha256", flat=True)
+    for sha in stored:
+        del bodies[sha]
+    deriver.submit(bodies)
+
+
+def _flush(batch, run, summary, on_file, deriver: Deriver) -> None:
     if not batch:
         return
     try:
+        _flush_batch(batch, run, summary, on_file, deriver)
+    finally:
+        deriver.forget(entry.sha256 for entry in batch if isinstance(entry, _Parsed))
+
+
+def _flush_batch(batch, run, summary, on_file, deriver: Deriver) -> None:
+    try:
         with transaction.atomic():
-            reports = _write(batch, run, summary.files_read)
+            reports = _write(batch, run, summary.files_read, deriver)
     except DatabaseError:
         # Something in the batch was refused: isolate it by writing one capture per transaction.
         reports = []
         for offset, entry in enumerate(batch):
             try:
                 with transaction.atomic():
-                    reports.extend(_write([entry], run, summary.files_read + offset))
+                    reports.extend(_write([entry], run, summary.files_read + offset, deriver))
             except DatabaseError as exc:
                 failed = FileReport(
                     entry.name,
@@ -286,12 +311,14 @@ def _flush(batch, run, summary, on_file) -> None:
             on_file(report)
 
 
-def _write(batch: list[_Parsed | FileReport], run: ImportRun, first_position: int):
+def _write(
+    batch: list[_Parsed | FileReport], run: ImportRun, first_position: int, deriver: Deriver
+):
     """Write one batch (inside the caller's transaction) and return its reports in order."""
     parsed = [entry for entry in batch if isinstance(entry, _Parsed)]
     domains = _domains_for({p.header.domain for p in parsed})
     reports, to_create = _sort_out(batch, domains)
-    texts = _texts_for([entry for _, entry in to_create])
+    texts = _texts_for([entry for _, entry in to_create], deriver)
     snapshots = [
         Snapshot(
             company_id=domains[entry.header.domain].company_id,
@@ -380,7 +407,7 @@ def _domains_for(names: set[str]) -> dict[str, Domain]:
     return found
 
 
-def _texts_for(parsed: list[_Parsed]) -> dict[str, PolicyText]:
+def _texts_for(parsed: list[_Parsed], deriver: Deriver) -> dict[str, PolicyText]:
     """PolicyText rows for the batch's bodies, creating each new text and its sections once."""
     wanted = {p.sha256: p for p in parsed}
     found = {
@@ -392,7 +419,7 @@ def _texts_for(parsed: list[_Parsed]) -> dict[str, PolicyText]:
     missing = [p for sha, p in wanted.items() if sha not in found]
     if not missing:
         return found
-    built = [build_text(p.body, p.sha256) for p in missing]
+    built = [build_text(p.body, p.sha256, deriver.derived(p.sha256, p.body)) for p in missing]
     created = PolicyText.objects.bulk_create([text for text, _ in built], batch_size=200)
     rows = []
     for text, (_, sections) in zip(created, built, strict=True):
@@ -422,11 +449,14 @@ def _insert(model, objects: list) -> None:
     )
 
 
-def build_text(body: str, sha256: str | None = None) -> tuple[PolicyText, list[Section]]:
+def build_text(
+    body: str, sha256: str | None = None, derived: Derived | None = None
+) -> tuple[PolicyText, list[Section]]:
     """An unsaved text for `body` and its unsaved sections (without their text yet), with what
     the reader derives from them: each section's readable text, the word count, the page title
-    and the wording hash that decides "unchanged"."""
-    title, derived = derive_policy(body)
+    and the wording hash that decides "unchanged". `derived`: `derive_policy(body)` if already
+    made (in the second process)."""
+    title, derived = derived or derive_policy(body)
     sections, anchors = [], set()
     for position, (part, plain) in enumerate(derived):
         anchor = part.anchor[:200]
