@@ -53,6 +53,7 @@ class Deriver:
         self._results: dict[str, Derived | None] = {}  # None: the process could not derive it
         self._arrived = threading.Condition()
         self._outbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
 
     def __enter__(self) -> Deriver:
         return self
@@ -117,6 +118,8 @@ class Deriver:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        for thread in self._threads:
+            thread.join(timeout=5)
 
     def _start(self) -> None:
         path = [str(_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
@@ -133,7 +136,9 @@ class Deriver:
             self._failed = True
             return
         for target in (self._send, self._receive):
-            threading.Thread(target=target, args=(self._process,), daemon=True).start()
+            thread = threading.Thread(target=target, args=(self._process,), daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
     def _send(self, process: subprocess.Popen) -> None:
         try:
@@ -142,9 +147,11 @@ class Deriver:
                 process.stdin.write(line.encode("utf-8"))
                 if self._outbox.empty():
                     process.stdin.flush()
-            process.stdin.close()
         except (OSError, ValueError):
             self._give_up()
+        finally:
+            with contextlib.suppress(OSError):
+                process.stdin.close()  # the second process's signal to finish
 
     def _receive(self, process: subprocess.Popen) -> None:
         try:
@@ -159,6 +166,7 @@ class Deriver:
                         self._arrived.notify_all()
         except (OSError, ValueError):
             pass
+        process.stdout.close()
         self._give_up()
 
     def _give_up(self) -> None:
