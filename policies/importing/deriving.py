@@ -28,14 +28,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from policies.reading.sectioning import SectionPart
-from policies.reading.text import derive_policy
+from policies.reading.text import DerivedPolicy, derive_policy
 
 # A batch with fewer bodies to derive than this does not start the second process (starting it
 # costs about 0.2 s of CPU): small uploads and single files are derived in-process.
 MIN_TEXTS_TO_START = 20
-
-# A derived text: its page title and its sections, each with its readable text.
-Derived = tuple[str, list[tuple[SectionPart, str]]]
 
 _ROOT = Path(__file__).resolve().parents[2]
 _STOP = None
@@ -50,7 +47,7 @@ class Deriver:
         self._process: subprocess.Popen | None = None
         self._failed = False  # the process could not start or died: derive in-process
         self._submitted: set[str] = set()
-        self._results: dict[str, Derived | None] = {}  # None: the process could not derive it
+        self._results: dict[str, DerivedPolicy | None] = {}  # None: the process could not derive it
         self._arrived = threading.Condition()
         self._outbox: queue.SimpleQueue = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
@@ -83,7 +80,7 @@ class Deriver:
         for sha, body in fresh.items():
             self._outbox.put((sha, body))
 
-    def derived(self, sha: str, body: str) -> Derived:
+    def derived(self, sha: str, body: str) -> DerivedPolicy:
         """The derivation of `body`: the second process's if submitted, else made here."""
         if sha in self._submitted:
             with self._arrived:
@@ -156,10 +153,11 @@ class Deriver:
     def _receive(self, process: subprocess.Popen) -> None:
         try:
             for line in process.stdout:
-                sha, title, sections = json.loads(line)
+                sha, title, sections, words, wording = json.loads(line)
                 result = None
                 if sections is not None:
-                    result = (title, [(SectionPart(*part), plain) for *part, plain in sections])
+                    parts = [(SectionPart(*part), plain) for *part, plain in sections]
+                    result = DerivedPolicy(title, parts, words, wording)
                 with self._arrived:
                     if sha in self._submitted:  # else its batch was written without it
                         self._results[sha] = result
@@ -181,14 +179,16 @@ def _serve(lines: Iterable[str], out) -> None:
     for line in lines:
         sha, body = json.loads(line)
         try:
-            title, derived = derive_policy(body)
+            derived = derive_policy(body)
         except Exception:  # the importer derives it itself and reports what goes wrong there
-            out.write(json.dumps([sha, "", None]) + "\n")
+            out.write(json.dumps([sha, "", None, 0, ""]) + "\n")
         else:
             sections = [
-                [part.heading, part.level, part.text, part.anchor, plain] for part, plain in derived
+                [part.heading, part.level, part.text, part.anchor, plain]
+                for part, plain in derived.sections
             ]
-            out.write(json.dumps([sha, title, sections], ensure_ascii=False) + "\n")
+            row = [sha, derived.title, sections, derived.word_count, derived.wording_hash]
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
         out.flush()
 
 

@@ -23,7 +23,7 @@ from django.utils import timezone
 from policies import extensions
 from policies.bulk import copy_rows
 from policies.importing.corpus import CorpusFormatError, Header, decode_policy_bytes, split_policy
-from policies.importing.deriving import Derived, Deriver
+from policies.importing.deriving import Deriver
 from policies.importing.sources import SourceItem, iter_sources
 from policies.models import (
     Company,
@@ -34,7 +34,7 @@ from policies.models import (
     Section,
     Snapshot,
 )
-from policies.reading.text import TEXT_VERSION, count_words, derive_policy, wording_hash
+from policies.reading.text import TEXT_VERSION, DerivedPolicy, derive_policy
 
 Outcome = ImportFileResult.Outcome
 
@@ -401,9 +401,15 @@ def _sort_out(
 def _domains_for(names: set[str]) -> dict[str, Domain]:
     """Domain rows for the names, creating a company (slug = the domain) for each new one."""
     found = {d.name: d for d in Domain.objects.filter(name__in=names).select_related("company")}
-    for name in sorted(names - found.keys()):
-        company, _ = Company.objects.get_or_create(slug=name, defaults={"name": name})
-        found[name] = Domain.objects.create(name=name, company=company)
+    new = sorted(names - found.keys())
+    if not new:
+        return found
+    # Three queries however many are new (a first import meets hundreds of companies per batch).
+    companies = {company.slug: company for company in Company.objects.filter(slug__in=new)}
+    missing = [Company(slug=name, name=name) for name in new if name not in companies]
+    companies.update((company.slug, company) for company in Company.objects.bulk_create(missing))
+    domains = [Domain(name=name, company=companies[name]) for name in new]
+    found.update((domain.name, domain) for domain in Domain.objects.bulk_create(domains))
     return found
 
 
@@ -450,15 +456,15 @@ def _insert(model, objects: list) -> None:
 
 
 def build_text(
-    body: str, sha256: str | None = None, derived: Derived | None = None
+    body: str, sha256: str | None = None, derived: DerivedPolicy | None = None
 ) -> tuple[PolicyText, list[Section]]:
     """An unsaved text for `body` and its unsaved sections (without their text yet), with what
     the reader derives from them: each section's readable text, the word count, the page title
     and the wording hash that decides "unchanged". `derived`: `derive_policy(body)` if already
     made (in the second process)."""
-    title, derived = derived or derive_policy(body)
+    derived = derived or derive_policy(body)
     sections, anchors = [], set()
-    for position, (part, plain) in enumerate(derived):
+    for position, (part, plain) in enumerate(derived.sections):
         anchor = part.anchor[:200]
         if anchor in anchors:  # truncation can collide; keep anchors unique within the text
             anchor = f"{anchor[:190]}-{position}"
@@ -473,13 +479,12 @@ def build_text(
                 plain=plain,
             )
         )
-    plains = [section.plain for section in sections]
     text = PolicyText(
         sha256=sha256 or hashlib.sha256(body.encode("utf-8")).hexdigest(),
-        normalized_hash=wording_hash(plains),
+        normalized_hash=derived.wording_hash,
         body=body,
-        word_count=sum(map(count_words, plains)),
-        page_title=title[:1000],
+        word_count=derived.word_count,
+        page_title=derived.title[:1000],
         text_version=TEXT_VERSION,
     )
     return text, sections

@@ -20,6 +20,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from markdown_it.token import Token
 
@@ -30,6 +31,7 @@ from policies.reading.sectioning import SectionPart, split_sections_and_title
 __all__ = [
     "TEXT_VERSION",
     "WORD_RE",
+    "DerivedPolicy",
     "count_words",
     "derive_policy",
     "section_body",
@@ -128,8 +130,23 @@ def section_body(text: str, heading: str, level: int) -> tuple[int, str]:
     return 0, text
 
 
-def derive_policy(body: str) -> tuple[str, list[tuple[SectionPart, str]]]:
-    """A policy's page title and its sections, each with its readable text: all the importer
-    derives from a body, as plain data (it may run in another process)."""
+class DerivedPolicy(NamedTuple):
+    """What the importer derives from a policy's body, as plain data."""
+
+    title: str
+    sections: list[tuple[SectionPart, str]]  # each section with its readable text
+    word_count: int
+    wording_hash: str
+
+
+def derive_policy(body: str) -> DerivedPolicy:
+    """A policy's page title, its sections each with its readable text, its word count and its
+    wording hash: all the importer derives from a body (it may run in another process)."""
     parts, title = split_sections_and_title(body)
-    return title, [(part, section_text(part.text)) for part in parts]
+    plains = [section_text(part.text) for part in parts]
+    return DerivedPolicy(
+        title,
+        list(zip(parts, plains, strict=True)),
+        sum(map(count_words, plains)),
+        wording_hash(plains),
+    )
