@@ -10,7 +10,9 @@ of a batch are derived in a second process (`deriving`) while the batch before i
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +43,9 @@ Outcome = ImportFileResult.Outcome
 # Flush a batch at whichever comes first; bounds memory whatever the number of files.
 BATCH_FILES = 500
 BATCH_BYTES = 32 * 1024 * 1024
+
+# Files read and parsed ahead of the batch being written, by a thread (see `_parse_ahead`).
+READ_AHEAD = BATCH_FILES
 
 # After an import that grew the captures by this many, and by a tenth (autovacuum's own default
 # rule), the tables it wrote are analysed: see `analyze_after_import`.
@@ -241,8 +246,7 @@ def _run_batches(items, summary, source, domain, captured_at, user, run, on_file
     previous: list[_Parsed | FileReport] = []
     try:
         with Deriver() as deriver:
-            for item in items:
-                parsed = parse_item(item, domain=domain, captured_at=captured_at)
+            for parsed in _parse_ahead(items, domain, captured_at):
                 batch.append(parsed)
                 if isinstance(parsed, _Parsed):
                     batch_bytes += len(parsed.body)
@@ -265,6 +269,56 @@ def _run_batches(items, summary, source, domain, captured_at, user, run, on_file
         status=ImportRun.Status.SUCCEEDED if summary.ok else ImportRun.Status.COMPLETED_WITH_ERRORS,
         finished_at=timezone.now(),
     )
+
+
+class _Raised:
+    """An exception from reading the sources, carried to the importer's thread."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+_END = object()
+
+
+def _parse_ahead(
+    items: Iterable[SourceItem], domain: str | None, captured_at: datetime | None
+) -> Iterator[_Parsed | FileReport]:
+    """`parse_item` over the items, run by a thread up to READ_AHEAD files ahead: reading and
+    parsing files (pure Python, no database) goes on while the importer waits on PostgreSQL. An
+    error reading the sources is raised here, in order; leaving the loop stops the thread."""
+    ahead: queue.Queue = queue.Queue(maxsize=READ_AHEAD)
+    stop = threading.Event()
+
+    def put(entry) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for item in items:
+                if not put(parse_item(item, domain=domain, captured_at=captured_at)):
+                    return
+        except BaseException as exc:
+            put(_Raised(exc))
+        else:
+            put(_END)
+
+    reader = threading.Thread(target=read, name="import-reader", daemon=True)
+    reader.start()
+    try:
+        while (entry := ahead.get()) is not _END:
+            if isinstance(entry, _Raised):
+                raise entry.exc
+            yield entry
+    finally:
+        stop.set()
+        reader.join()
 
 
 def _derive_ahead(batch: list[_Parsed | FileReport], deriver: Deriver) -> None:

@@ -18,7 +18,8 @@ from django.db import IntegrityError, transaction
 
 from policies.companies import MergeConflict, merge_companies
 from policies.importing import deriving
-from policies.importing.importer import build_text, import_paths
+from policies.importing.importer import build_text, import_items, import_paths
+from policies.importing.sources import SourceItem
 from policies.models import Company, ImportFileResult, ImportRun, PolicyText, Section, Snapshot
 from policies.tests.factories import (
     make_company,
@@ -100,6 +101,22 @@ def test_texts_derived_in_the_second_process_are_stored_as_derived_in_process(
         assert [tuple(getattr(s, f) for f in fields) for s in stored_sections] == [
             tuple(getattr(s, f) for f in fields) for s in sections
         ]
+
+
+def test_an_error_reading_the_sources_stops_the_run_and_says_so():
+    # Files are read by a thread ahead of the writes: its error reaches the importer, in order.
+    def items():
+        for n in range(3):
+            yield SourceItem(
+                f"p{n}.md", policy_text("example.com", f"2015010{n + 1}000000", BODY).encode()
+            )
+        raise OSError("the disk went away")
+
+    with pytest.raises(OSError, match="the disk went away"):
+        import_items(items(), source="a disk")
+    run = ImportRun.objects.get()
+    assert run.status == ImportRun.Status.FAILED
+    assert run.message == "stopped: OSError: the disk went away"
 
 
 def test_reimport_adds_nothing(sample_dir):
