@@ -3,13 +3,16 @@
 Sources (`sources.iter_sources`) yield named byte blobs; each is decoded and parsed
 (`corpus`), split into sections (`sectioning`) and written in batches. A batch is one
 transaction; if the database refuses anything in it, the batch is retried one capture per
-transaction, so a bad capture fails alone and no capture is ever half-written.
+transaction, so a bad capture fails alone and no capture is ever half-written. The new texts
+of a batch are derived in a second process (`deriving`) while the batch before is written.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +25,7 @@ from django.utils import timezone
 from policies import extensions
 from policies.bulk import copy_models
 from policies.importing.corpus import CorpusFormatError, Header, decode_policy_bytes, split_policy
+from policies.importing.deriving import Deriver
 from policies.importing.sources import SourceItem, iter_sources
 from policies.models import (
     Company,
@@ -34,13 +38,16 @@ from policies.models import (
     Snapshot,
     TrendText,
 )
-from policies.reading.text import TEXT_VERSION, count_words, derive_policy, wording_hash
+from policies.reading.text import TEXT_VERSION, DerivedPolicy, derive_policy
 
 Outcome = ImportFileResult.Outcome
 
 # Flush a batch at whichever comes first; bounds memory whatever the number of files.
 BATCH_FILES = 500
 BATCH_BYTES = 32 * 1024 * 1024
+
+# Files read and parsed ahead of the batch being written, by a thread (see `_parse_ahead`).
+READ_AHEAD = BATCH_FILES
 
 # After an import that grew the captures by this many, and by a tenth (autovacuum's own default
 # rule), the tables it wrote are analysed: see `analyze_after_import`.
@@ -247,16 +254,22 @@ def _run_batches(items, summary, source, domain, captured_at, user, run, on_file
     summary.run_id = run.pk
     batch: list[_Parsed | FileReport] = []
     batch_bytes = 0
+    # The batch read before this one: its texts are being derived while this one is read, and
+    # it is written once this one is (so at most two batches are held).
+    previous: list[_Parsed | FileReport] = []
     try:
-        for item in items:
-            parsed = parse_item(item, domain=domain, captured_at=captured_at)
-            batch.append(parsed)
-            if isinstance(parsed, _Parsed):
-                batch_bytes += len(parsed.body)
-            if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES:
-                _flush(batch, run, summary, on_file)
-                batch, batch_bytes = [], 0
-        _flush(batch, run, summary, on_file)
+        with Deriver() as deriver:
+            for parsed in _parse_ahead(items, domain, captured_at):
+                batch.append(parsed)
+                if isinstance(parsed, _Parsed):
+                    batch_bytes += len(parsed.body)
+                if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES:
+                    _derive_ahead(batch, deriver)
+                    _flush(previous, run, summary, on_file, deriver)
+                    previous, batch, batch_bytes = batch, [], 0
+            _derive_ahead(batch, deriver)
+            _flush(previous, run, summary, on_file, deriver)
+            _flush(batch, run, summary, on_file, deriver)
     except BaseException as exc:
         # KeyboardInterrupt included: what was committed stands, the run says it stopped.
         ImportRun.objects.filter(pk=run.pk).update(
@@ -271,19 +284,85 @@ def _run_batches(items, summary, source, domain, captured_at, user, run, on_file
     )
 
 
-def _flush(batch, run, summary, on_file) -> None:
+class _Raised:
+    """An exception from reading the sources, carried to the importer's thread."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+_END = object()
+
+
+def _parse_ahead(
+    items: Iterable[SourceItem], domain: str | None, captured_at: datetime | None
+) -> Iterator[_Parsed | FileReport]:
+    """`parse_item` over the items, run by a thread up to READ_AHEAD files ahead: reading and
+    parsing files (pure Python, no database) goes on while the importer waits on PostgreSQL. An
+    error reading the sources is raised here, in order; leaving the loop stops the thread."""
+    ahead: queue.Queue = queue.Queue(maxsize=READ_AHEAD)
+    stop = threading.Event()
+
+    def put(entry) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for item in items:
+                if not put(parse_item(item, domain=domain, captured_at=captured_at)):
+                    return
+        except BaseException as exc:
+            put(_Raised(exc))
+        else:
+            put(_END)
+
+    reader = threading.Thread(target=read, name="import-reader", daemon=True)
+    reader.start()
+    try:
+        while (entry := ahead.get()) is not _END:
+            if isinstance(entry, _Raised):
+                raise entry.exc
+            yield entry
+    finally:
+        stop.set()
+        reader.join()
+
+
+def _derive_ahead(batch: list[_Parsed | FileReport], deriver: Deriver) -> None:
+    """Start deriving the batch's bodies that are not stored yet (one query)."""
+    bodies = {entry.sha256: entry.body for entry in batch if isinstance(entry, _Parsed)}
+    stored = PolicyText.objects.filter(sha256__in=bodies.keys()).values_list("sha256", flat=True)
+    for sha in stored:
+        del bodies[sha]
+    deriver.submit(bodies)
+
+
+def _flush(batch, run, summary, on_file, deriver: Deriver) -> None:
     if not batch:
         return
     try:
+        _flush_batch(batch, run, summary, on_file, deriver)
+    finally:
+        deriver.forget(entry.sha256 for entry in batch if isinstance(entry, _Parsed))
+
+
+def _flush_batch(batch, run, summary, on_file, deriver: Deriver) -> None:
+    try:
         with transaction.atomic():
-            reports = _write(batch, run, summary.files_read)
+            reports = _write(batch, run, summary.files_read, deriver)
     except DatabaseError:
         # Something in the batch was refused: isolate it by writing one capture per transaction.
         reports = []
         for offset, entry in enumerate(batch):
             try:
                 with transaction.atomic():
-                    reports.extend(_write([entry], run, summary.files_read + offset))
+                    reports.extend(_write([entry], run, summary.files_read + offset, deriver))
             except DatabaseError as exc:
                 failed = FileReport(
                     entry.name,
@@ -299,12 +378,14 @@ def _flush(batch, run, summary, on_file) -> None:
             on_file(report)
 
 
-def _write(batch: list[_Parsed | FileReport], run: ImportRun, first_position: int):
+def _write(
+    batch: list[_Parsed | FileReport], run: ImportRun, first_position: int, deriver: Deriver
+):
     """Write one batch (inside the caller's transaction) and return its reports in order."""
     parsed = [entry for entry in batch if isinstance(entry, _Parsed)]
     domains = _domains_for({p.header.domain for p in parsed})
     reports, to_create = _sort_out(batch, domains)
-    texts = _texts_for([entry for _, entry in to_create])
+    texts = _texts_for([entry for _, entry in to_create], deriver)
     snapshots = [
         Snapshot(
             company_id=domains[entry.header.domain].company_id,
@@ -387,13 +468,19 @@ def _sort_out(
 def _domains_for(names: set[str]) -> dict[str, Domain]:
     """Domain rows for the names, creating a company (slug = the domain) for each new one."""
     found = {d.name: d for d in Domain.objects.filter(name__in=names).select_related("company")}
-    for name in sorted(names - found.keys()):
-        company, _ = Company.objects.get_or_create(slug=name, defaults={"name": name})
-        found[name] = Domain.objects.create(name=name, company=company)
+    new = sorted(names - found.keys())
+    if not new:
+        return found
+    # Three queries however many are new (a first import meets hundreds of companies per batch).
+    companies = {company.slug: company for company in Company.objects.filter(slug__in=new)}
+    missing = [Company(slug=name, name=name) for name in new if name not in companies]
+    companies.update((company.slug, company) for company in Company.objects.bulk_create(missing))
+    domains = [Domain(name=name, company=companies[name]) for name in new]
+    found.update((domain.name, domain) for domain in Domain.objects.bulk_create(domains))
     return found
 
 
-def _texts_for(parsed: list[_Parsed]) -> dict[str, PolicyText]:
+def _texts_for(parsed: list[_Parsed], deriver: Deriver) -> dict[str, PolicyText]:
     """PolicyText rows for the batch's bodies, creating each new text and its sections once."""
     wanted = {p.sha256: p for p in parsed}
     found = {
@@ -405,7 +492,7 @@ def _texts_for(parsed: list[_Parsed]) -> dict[str, PolicyText]:
     missing = [p for sha, p in wanted.items() if sha not in found]
     if not missing:
         return found
-    built = [build_text(p.body, p.sha256) for p in missing]
+    built = [build_text(p.body, p.sha256, deriver.derived(p.sha256, p.body)) for p in missing]
     created = PolicyText.objects.bulk_create([text for text, _ in built], batch_size=200)
     rows = []
     for text, (_, sections) in zip(created, built, strict=True):
@@ -427,13 +514,16 @@ def _insert(model, objects: list) -> None:
     copy_models(model, objects)
 
 
-def build_text(body: str, sha256: str | None = None) -> tuple[PolicyText, list[Section]]:
+def build_text(
+    body: str, sha256: str | None = None, derived: DerivedPolicy | None = None
+) -> tuple[PolicyText, list[Section]]:
     """An unsaved text for `body` and its unsaved sections (without their text yet), with what
     the reader derives from them: each section's readable text, the word count, the page title
-    and the wording hash that decides "unchanged"."""
-    title, derived = derive_policy(body)
+    and the wording hash that decides "unchanged". `derived`: `derive_policy(body)` if already
+    made (in the second process)."""
+    derived = derived or derive_policy(body)
     sections, anchors = [], set()
-    for position, (part, plain) in enumerate(derived):
+    for position, (part, plain) in enumerate(derived.sections):
         anchor = part.anchor[:200]
         if anchor in anchors:  # truncation can collide; keep anchors unique within the text
             anchor = f"{anchor[:190]}-{position}"
@@ -448,13 +538,12 @@ def build_text(body: str, sha256: str | None = None) -> tuple[PolicyText, list[S
                 plain=plain,
             )
         )
-    plains = [section.plain for section in sections]
     text = PolicyText(
         sha256=sha256 or hashlib.sha256(body.encode("utf-8")).hexdigest(),
-        normalized_hash=wording_hash(plains),
+        normalized_hash=derived.wording_hash,
         body=body,
-        word_count=sum(map(count_words, plains)),
-        page_title=title[:1000],
+        word_count=derived.word_count,
+        page_title=derived.title[:1000],
         text_version=TEXT_VERSION,
     )
     return text, sections

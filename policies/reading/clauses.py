@@ -25,6 +25,7 @@ from html.parser import HTMLParser
 import pysbd
 
 __all__ = [
+    "BLOCK_TAGS",
     "Clause",
     "ClauseMarkup",
     "mark_clauses",
@@ -33,7 +34,9 @@ __all__ = [
     "split_clauses",
 ]
 
-_BLOCK_TAGS = frozenset(
+# The elements whose text is a block of its own: the reader text puts each on its line (and the
+# readable text, text.section_text, splits the same token stream at the same tags).
+BLOCK_TAGS = frozenset(
     [
         "p",
         "li",
@@ -131,7 +134,7 @@ class _Collector(HTMLParser):
 
     def _markup(self, raw: str, tag: str) -> None:
         self.items.append((raw, -1))
-        if tag in _BLOCK_TAGS:
+        if tag in BLOCK_TAGS:
             self.block += 1
 
     def handle_starttag(self, tag, attrs) -> None:
@@ -166,8 +169,9 @@ def _parse(html: str) -> tuple[list[tuple[str, int]], list[int], dict[int, list[
 
 
 def reader_text(html: str) -> str:
-    """The section text `mark_clauses` would give, without cutting it into clauses (fast: no
-    sentence segmentation), for matching tags against texts nobody has opened yet."""
+    """The section text `mark_clauses` would give, without cutting it into clauses (no sentence
+    segmentation): the text of the reader's HTML, which `text.section_text` reads from the
+    Markdown's tokens instead (the tests hold the two equal)."""
     blocks = ("".join(parts).strip() for parts in _parse(html)[2].values())
     return "\n".join(block for block in blocks if block)
 

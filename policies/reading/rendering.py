@@ -21,7 +21,7 @@ from markdown_it.rules_block.state_block import StateBlock
 from markdown_it.rules_block.table import escapedSplit, getLine, table
 from markdown_it.token import Token
 
-__all__ = ["RENDER_VERSION", "render_markdown"]
+__all__ = ["RENDER_VERSION", "markdown_tokens", "render_markdown"]
 
 # Bump when render_markdown's output changes, so stored section HTML is rendered again.
 RENDER_VERSION = 1
@@ -142,14 +142,21 @@ def render_markdown(text: str) -> str:
     The result then goes through nh3 with an explicit allowlist of tags, attributes and URL
     schemes, so a parser surprise still cannot produce script, event handlers or styles.
     """
+    html = _PARSER.renderer.render(markdown_tokens(text), _PARSER.options, {})
+    return _CLEANER.clean(html)
+
+
+def markdown_tokens(text: str) -> list[Token]:
+    """The token stream `render_markdown` renders: links that lead nowhere unwrapped, images
+    turned into their alt text, column alignment as an attribute. The readable text
+    (text.section_text) is read from these same tokens."""
     tokens = _PARSER.parse(text)
     for token in tokens:
         if token.type == "inline" and token.children:
             token.children = _tidy_inline(token.children)
         elif token.type in ("th_open", "td_open"):
             _style_to_align(token)
-    html = _PARSER.renderer.render(tokens, _PARSER.options, {})
-    return _CLEANER.clean(html)
+    return tokens
 
 
 def _is_live_link(href: str) -> bool:

@@ -20,14 +20,18 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import NamedTuple
 
-from policies.reading.clauses import reader_text
-from policies.reading.rendering import render_markdown
+from markdown_it.token import Token
+
+from policies.reading.clauses import BLOCK_TAGS
+from policies.reading.rendering import markdown_tokens
 from policies.reading.sectioning import SectionPart, split_sections_and_title
 
 __all__ = [
     "TEXT_VERSION",
     "WORD_RE",
+    "DerivedPolicy",
     "count_words",
     "derive_policy",
     "section_body",
@@ -45,10 +49,52 @@ WORD_RE = re.compile(r"\w+")
 def section_text(markdown: str) -> str:
     """The readable text of one section's Markdown, as the reader shows it.
 
-    Cached: a revised policy keeps most of its sections word for word, and Markdown parsing is
-    most of an import's Python time, so each distinct section is parsed once per process.
+    Read straight from the tokens `render_markdown` renders, split into blocks where the
+    reader's HTML has a block element (`clauses.BLOCK_TAGS`), which gives the text of that HTML
+    (`clauses.reader_text`, `mark_clauses(...).text`) without writing, sanitising and parsing
+    the HTML: property tests hold the two equal. Cached: a revised policy keeps most of its
+    sections word for word, and Markdown parsing is most of an import's Python time, so each
+    distinct section is parsed once per process.
     """
-    return reader_text(render_markdown(markdown))
+    return "\n".join(_block_texts(markdown_tokens(markdown)))
+
+
+def _block_texts(tokens: list[Token]) -> list[str]:
+    """The text of each non-blank block, trimmed, as the HTML renderer would lay it out."""
+    blocks: list[str] = []
+    parts: list[str] = []
+
+    def close_block() -> None:
+        text = "".join(parts).strip()
+        if text:
+            blocks.append(text)
+        parts.clear()
+
+    for token in tokens:
+        kind = token.type
+        if kind == "inline":
+            for child in token.children or ():
+                kind = child.type
+                if kind in _INLINE_TEXT:
+                    parts.append(child.content)
+                elif kind == "softbreak":
+                    parts.append("\n")
+                elif kind == "hardbreak":
+                    close_block()  # <br>, a block tag of its own
+        elif kind in ("fence", "code_block"):
+            close_block()  # <pre><code>content</code></pre>
+            parts.append(token.content)
+            close_block()
+        elif kind == "html_block":
+            parts.append(token.content)
+        elif not token.hidden and token.tag in BLOCK_TAGS:
+            close_block()
+    close_block()
+    return blocks
+
+
+# Inline tokens rendered as their (escaped) content; links, emphasis and the like add markup only.
+_INLINE_TEXT = frozenset(["text", "text_special", "code_inline", "html_inline"])
 
 
 def count_words(text: str) -> int:
@@ -84,8 +130,23 @@ def section_body(text: str, heading: str, level: int) -> tuple[int, str]:
     return 0, text
 
 
-def derive_policy(body: str) -> tuple[str, list[tuple[SectionPart, str]]]:
-    """A policy's page title and its sections, each with its readable text: all the importer
-    derives from a body, as plain data (it may run in another process)."""
+class DerivedPolicy(NamedTuple):
+    """What the importer derives from a policy's body, as plain data."""
+
+    title: str
+    sections: list[tuple[SectionPart, str]]  # each section with its readable text
+    word_count: int
+    wording_hash: str
+
+
+def derive_policy(body: str) -> DerivedPolicy:
+    """A policy's page title, its sections each with its readable text, its word count and its
+    wording hash: all the importer derives from a body (it may run in another process)."""
     parts, title = split_sections_and_title(body)
-    return title, [(part, section_text(part.text)) for part in parts]
+    plains = [section_text(part.text) for part in parts]
+    return DerivedPolicy(
+        title,
+        list(zip(parts, plains, strict=True)),
+        sum(map(count_words, plains)),
+        wording_hash(plains),
+    )

@@ -17,7 +17,9 @@ from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
 
 from policies.companies import MergeConflict, merge_companies
-from policies.importing.importer import import_paths
+from policies.importing import deriving
+from policies.importing.importer import build_text, import_items, import_paths
+from policies.importing.sources import SourceItem
 from policies.models import Company, ImportFileResult, ImportRun, PolicyText, Section, Snapshot
 from policies.tests.factories import (
     make_company,
@@ -77,6 +79,44 @@ def test_whole_corpus_sample_imports_without_failure(sample_dir):
     com = Snapshot.objects.filter(company__slug="livejournal.com").latest()
     assert ru.text_id == com.text_id
     assert "unchanged captures: 1" in out
+
+
+def test_texts_derived_in_the_second_process_are_stored_as_derived_in_process(
+    sample_dir, monkeypatch
+):
+    monkeypatch.setattr(deriving, "MIN_TEXTS_TO_START", 1)  # every batch goes to the process
+    status, out, _ = run_command(str(sample_dir / "corpus-sample"))
+    assert status == 0, out
+    fields = ("position", "heading", "level", "body", "anchor", "plain")
+    texts = PolicyText.objects.prefetch_related("sections")
+    assert len(texts) > 20
+    for stored in texts:
+        text, sections = build_text(stored.body)
+        assert (stored.page_title, stored.word_count, stored.normalized_hash) == (
+            text.page_title,
+            text.word_count,
+            text.normalized_hash,
+        )
+        stored_sections = sorted(stored.sections.all(), key=lambda s: s.position)
+        assert [tuple(getattr(s, f) for f in fields) for s in stored_sections] == [
+            tuple(getattr(s, f) for f in fields) for s in sections
+        ]
+
+
+def test_an_error_reading_the_sources_stops_the_run_and_says_so():
+    # Files are read by a thread ahead of the writes: its error reaches the importer, in order.
+    def items():
+        for n in range(3):
+            yield SourceItem(
+                f"p{n}.md", policy_text("example.com", f"2015010{n + 1}000000", BODY).encode()
+            )
+        raise OSError("the disk went away")
+
+    with pytest.raises(OSError, match="the disk went away"):
+        import_items(items(), source="a disk")
+    run = ImportRun.objects.get()
+    assert run.status == ImportRun.Status.FAILED
+    assert run.message == "stopped: OSError: the disk went away"
 
 
 def test_reimport_adds_nothing(sample_dir):
