@@ -261,6 +261,15 @@ def _capture_times(rng: random.Random, count: int) -> list[datetime]:
     return [datetime.fromtimestamp(s, UTC) for s in sorted(rng.sample(range(start, end), count))]
 
 
+def write_capture(folder: Path, domain: str, when: datetime, body: str) -> int:
+    """Write one capture as the corpus's files are (header line, then the Markdown) into
+    folder/domain/; return its size in bytes."""
+    timestamp = f"{when:%Y%m%d%H%M%S}"
+    data = f"{header_line(domain, timestamp)}\n\n{body}".encode()
+    (folder / domain / f"{domain}_{timestamp}.md").write_bytes(data)
+    return len(data)
+
+
 def generate_corpus(
     folder: Path,
     vocab: Vocabulary,
@@ -294,10 +303,7 @@ def generate_corpus(
                 if changed:
                     body = render(document)
                     corpus.distinct_bodies += 1
-            timestamp = f"{when:%Y%m%d%H%M%S}"
-            data = f"{header_line(domain, timestamp)}\n\n{body}".encode()
-            (folder / domain / f"{domain}_{timestamp}.md").write_bytes(data)
-            total_bytes += len(data)
+            total_bytes += write_capture(folder, domain, when, body)
             words_per_file.append(len(body.split()))
     corpus.files = len(words_per_file)
     corpus.megabytes = total_bytes / 1e6
@@ -473,11 +479,8 @@ def write_pll_step(
                 if changed:
                     body = render(document)
                     step.changed += 1
-            timestamp = f"{when:%Y%m%d%H%M%S}"
-            data = f"{header_line(domain, timestamp)}\n\n{body}".encode()
-            (folder / domain / f"{domain}_{timestamp}.md").write_bytes(data)
             step.files += 1
-            step.megabytes += len(data) / 1e6
+            step.megabytes += write_capture(folder, domain, when, body) / 1e6
             step.words.append(len(body.split()))
     return step
 
