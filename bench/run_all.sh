@@ -14,6 +14,13 @@ cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 smoke=0
 [[ ${1:-} == --smoke ]] && smoke=1 && export BENCH_DB_SUFFIX=${BENCH_DB_SUFFIX:-_smoke}
+# The scripts that serve pages collect static files into their own directory, so a test suite
+# running alongside (CI) keeps reading the repository's staticfiles/ undisturbed.
+if [[ -z ${STATIC_ROOT:-} ]]; then
+  STATIC_ROOT=$(mktemp -d -t palimpsest-bench-static.XXXXXX)
+  export STATIC_ROOT
+  own_static=$STATIC_ROOT
+fi
 OPP115=${OPP115:-../shared/opp115-excerpt}
 [[ -d $OPP115 ]] || OPP115=annotations/tests/data/opp115
 
@@ -53,7 +60,7 @@ for path in bench/*.py; do
 done
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log"; [[ -n ${own_static:-} ]] && rm -rf "$own_static"' EXIT
 failed=()
 for bench in "${BENCHES[@]}"; do
   IFS='|' read -r script full quick <<<"$bench"
