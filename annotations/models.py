@@ -166,13 +166,29 @@ def public_tags(prefix: str = "") -> Q:
     return ~Q(**{f"{prefix}campaign_id__in": running, f"{prefix}layer": Annotation.Layer.ANNOTATOR})
 
 
+# What the reader shows of a tag, its annotator and its origin (for_reader).
+_READER_FIELDS = (
+    "snapshot_id", "section_id", "start", "end", "quote", "kind", "status", "note", "version",
+    "similarity", "origin_quote", "category", "annotator__username", "origin__quote",
+    "origin__snapshot__captured_at", "origin__snapshot__company_id",
+)  # fmt: skip
+
+
 class AnnotationQuerySet(models.QuerySet):
     def shown(self) -> AnnotationQuerySet:
         """Tags a reader sees: not dismissed, and not a copy merged into the same tag."""
         return self.exclude(status__in=HIDDEN_STATUSES)
 
     def for_reader(self) -> AnnotationQuerySet:
-        return self.shown().select_related("category", "annotator", "origin__snapshot")
+        """Shown tags with what the reader's highlights and list show of them, for one
+        capture: in the order of their spans (the reader groups them by section), so the
+        query joins no capture, company or section for the default ordering."""
+        return (
+            self.shown()
+            .select_related("category", "annotator", "origin__snapshot")
+            .only(*_READER_FIELDS)
+            .order_by("start", "pk")
+        )
 
     def visible_to(self, user) -> AnnotationQuerySet:
         """Tags `user` may see. While a campaign runs, its annotators' tags are for curators

@@ -119,6 +119,7 @@ class Capture:
         self._norm: dict[int, tuple[str, list[int]]] = {}
         self._found: dict[str, list[Clause]] = {}
         self._starts: dict[int, dict[str, list[int]]] = {}
+        self._searches = 0
         self._ordered: dict[int, list[int] | None] = {}
         total = sum(len(s.text) + 1 for s in sections) or 1
         self.base, at = [], 0
@@ -213,12 +214,14 @@ class Capture:
         return self._starts[key]
 
     def _occurrences(self, text: str) -> Iterable[int]:
-        """Offsets in the joined text where `text` occurs and a whole clause may start: looked
-        up by its first characters (the longest key it has: many clauses share their first
-        words), so a thousand clauses do not each scan the whole capture."""
+        """Offsets in the joined text where `text` occurs (and, once the capture is indexed, a
+        whole clause may start). The first few searches scan the text; later ones look the
+        clause up by its first characters (the longest key it has: many clauses share their
+        first words), so a thousand clauses do not each scan the whole capture."""
         joined, _, _ = self._joined_text()
         key = next((key for key in _START_KEYS if len(text) >= key), None)
-        if key is None:
+        self._searches += 1
+        if key is None or self._searches <= _SCANS_BEFORE_INDEX:
             at = joined.find(text)
             while at >= 0:
                 yield at
@@ -262,6 +265,10 @@ class Capture:
 # of the places (any closing quote or bracket will do): each is checked after.
 _MAY_START_CLAUSE = re.compile(r"(?:\A|[\n.!?…:;\"'”’)\]])[ \t]*(?=\S)")
 _START_KEYS = (40, 12)
+# A capture searched for a few clauses (tagging one clause: once per later capture) is scanned;
+# the index of clause starts pays for itself from about this many searches on (an import
+# carrying a company's 1,000 tags).
+_SCANS_BEFORE_INDEX = 8
 
 # Whitespace other than spaces and line ends.
 _ODD_SPACE = re.compile(r"[^\S \n]")

@@ -145,6 +145,16 @@ class _Clause:
     key: int
 
 
+@dataclass(frozen=True)
+class _Found:
+    """A clause that another tag's clause suggests, before that tag is read."""
+
+    clause: _Clause
+    tag_id: int
+    source: str  # wording / near
+    score: float
+
+
 def _capture_clauses(sections: list[Section]) -> list[_Clause]:
     """The capture's clauses: from the wording index where its text is indexed, else cut now."""
     by_section = {s.pk: s for s in sections}
@@ -173,44 +183,59 @@ def _eligible(prefix: str) -> Q:
     )
 
 
-def _by_wording(clauses: list[_Clause]) -> list[Suggestion]:
+def _by_wording(clauses: list[_Clause], settled: _Settled) -> list[_Found]:
+    """Tags on clauses of the same wording (ids only: the tags are read once they are known
+    to be offered; most on a tagged company's pages are settled by its own copies)."""
     by_key = defaultdict(list)
     for clause in clauses:
         by_key[clause.key].append(clause)
     rows = (
-        TaggedWording.objects.filter(wording__in=list(by_key))
+        TaggedWording.objects.filter(wording__any_of=list(by_key))
         .filter(_eligible("tag__"))
-        .select_related("tag__category", "tag__snapshot__company")
+        .values_list("wording", "tag_id", "tag__category_id")
     )
-    return [_suggestion(c, tw.tag, "wording", 1.0) for tw in rows for c in by_key[tw.wording]]
+    return [
+        _Found(clause, tag_id, "wording", 1.0)
+        for wording, tag_id, category_id in rows
+        for clause in by_key[wording]
+        if not settled.covers(clause.section_id, clause.start, clause.end, category_id)
+    ]
 
 
-def _by_near(clauses: list[_Clause]) -> list[Suggestion]:
+def _by_near(clauses: list[_Clause], settled: _Settled) -> list[_Found]:
     """Tags on near-identical clauses: candidates share a MinHash band (exact wordings are
-    `_by_wording`'s), each checked by its similarity; the tags found are read afterwards (one
-    query, only when there are some)."""
+    `_by_wording`'s), each checked by its similarity unless the clause is settled for the
+    tag's category."""
     by_band = defaultdict(list)
     for clause in clauses:
         for band in bands(clause.text):
             by_band[band].append(clause)
     rows = (
-        TaggedBand.objects.filter(band__in=list(by_band))
-        .exclude(tagged__wording__in={c.key for c in clauses})
+        TaggedBand.objects.filter(band__any_of=list(by_band))
+        .exclude(tagged__wording__any_of=[c.key for c in clauses])
         .filter(_eligible("tagged__tag__"))
-        .values_list("band", "tagged__text", "tagged__tag_id")
+        .values_list("band", "tagged__text", "tagged__tag_id", "tagged__tag__category_id")
     )
     found, seen = [], set()
-    for band, text, tag_id in rows:
+    for band, text, tag_id, category_id in rows:
         for clause in by_band[band]:
-            if (clause, tag_id) not in seen:
-                seen.add((clause, tag_id))
-                score = similarity(clause.text, text)
-                if score >= NEAR_IDENTICAL:
-                    found.append((clause, tag_id, score))
+            if (clause, tag_id) in seen:
+                continue
+            seen.add((clause, tag_id))
+            if settled.covers(clause.section_id, clause.start, clause.end, category_id):
+                continue
+            score = similarity(clause.text, text)
+            if score >= NEAR_IDENTICAL:
+                found.append(_Found(clause, tag_id, "near", score))
+    return found
+
+
+def _from_tags(found: list[_Found]) -> list[Suggestion]:
+    """The suggestions drawn from other tags, with those tags (one query, only when some)."""
     tags = Annotation.objects.select_related("category", "snapshot__company").in_bulk(
-        {tag_id for _, tag_id, _ in found}
+        {f.tag_id for f in found}
     )
-    return [_suggestion(c, tags[t], "near", score) for c, t, score in found]
+    return [_suggestion(f.clause, tags[f.tag_id], f.source, f.score) for f in found]
 
 
 @lru_cache(maxsize=256)
@@ -260,11 +285,14 @@ class _Settled:
         for tag in tags:
             self.tagged[tag.section_id, tag.category_id].append((tag.start, tag.end))
 
-    def __contains__(self, s: Suggestion) -> bool:
-        if (s.section_id, s.start, s.end, s.category.pk) in self.rejected:
+    def covers(self, section_id: int, start: int, end: int, category_id: int) -> bool:
+        if (section_id, start, end, category_id) in self.rejected:
             return True
-        spans = self.tagged.get((s.section_id, s.category.pk), ())
-        return any(start < s.end and end > s.start for start, end in spans)
+        spans = self.tagged.get((section_id, category_id), ())
+        return any(a < end and b > start for a, b in spans)
+
+    def __contains__(self, s: Suggestion) -> bool:
+        return self.covers(s.section_id, s.start, s.end, s.category.pk)
 
 
 def suggestions_for(
@@ -287,8 +315,9 @@ def suggestions_for(
         tags = list(Annotation.objects.shown().visible_to(user).filter(snapshot=snapshot))
     clauses = _capture_clauses(sections)
     categories = {c.slug: c for c in reader.categories}
-    found = _by_wording(clauses) + _by_near(clauses) + _by_model(clauses, categories)
     settled = _Settled(sections, tags)
+    found = _from_tags(_by_wording(clauses, settled) + _by_near(clauses, settled))
+    found += _by_model(clauses, categories)
     best: dict[tuple, Suggestion] = {}
     for s in sorted(found, key=lambda s: (_RANK[s.source], -s.score)):
         spot = (s.section_id, s.start, s.end, s.category.pk)

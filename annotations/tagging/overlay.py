@@ -10,6 +10,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.html import format_html
 
 from annotations.campaigns.campaigns import own_work_only
 from annotations.lineage.timeline import practice_timeline
@@ -48,6 +49,18 @@ class TagView:
     old_quote: str = ""
 
 
+@dataclass(frozen=True)
+class ListedTag:
+    """A tag in a section's list: its view and its list item's HTML (`tag_note_html`)."""
+
+    view: TagView
+    html: str
+
+    @property
+    def pk(self) -> int:
+        return self.view.pk
+
+
 def _tag_view(tag: Annotation, origin_urls: dict[int, str]) -> TagView:
     origin = tag.origin
     if origin is not None and origin.snapshot_id not in origin_urls:
@@ -69,6 +82,40 @@ def _tag_view(tag: Annotation, origin_urls: dict[int, str]) -> TagView:
     )
 
 
+def tag_note_html(tag: TagView, can_tag: bool, links: dict[str, str]) -> str:
+    """One tag in a section's tag list: its category, wording and where it came from, and an
+    Edit link for taggers on an original tag. Built here rather than in the template: on a
+    capture with 500 tags the template's lookups cost about 40 ms."""
+    if tag.kind == Annotation.Kind.CARRIED:
+        how = format_html(
+            'carried from <a href="{}">{}</a>, same wording', tag.origin_url, tag.origin_date
+        )
+    elif tag.kind == Annotation.Kind.PROPOSED:
+        alike = f" ({tag.similarity}% of words alike)" if tag.similarity is not None else ""
+        how = format_html(
+            'proposed: the clause changed since <a href="{}">{}</a>{}, awaiting '
+            '<a href="{}">review</a>; it read <q class="old-wording">{}</q>',
+            tag.origin_url, tag.origin_date, alike, links["review_url"], tag.old_quote,
+        )  # fmt: skip
+    else:
+        how = format_html("by {}", tag.author)
+    if tag.note:
+        how = format_html("{} · {}", how, tag.note)
+    edit = ""
+    if can_tag and tag.kind == Annotation.Kind.ORIGINAL:
+        edit = format_html(
+            '<a class="tag-edit-link" href="{0}{1}/" hx-get="{0}{1}/" '
+            'hx-target="#editor-slot-{1}">Edit</a>'
+            '<div class="tag-editor-slot" id="editor-slot-{1}"></div>',
+            links["tag_url_prefix"], tag.pk,
+        )  # fmt: skip
+    return format_html(
+        '<li id="tag-{0}" class="tag-note tag-{1}" data-annotation="{0}" data-category="{1}">'
+        '<span class="tag-chip">{2}</span> <q>{3}</q> <span class="muted">{4}</span>{5}</li>',
+        tag.pk, tag.slug, tag.name, tag.quote, how, edit,
+    )  # fmt: skip
+
+
 def _shorten(text: str) -> str:
     return text if len(text) <= 120 else text[:119] + "…"
 
@@ -82,10 +129,11 @@ def _label(tag: Annotation) -> str:
 
 
 def sections_with_tags(
-    snapshot: Snapshot, sections: list[Section], user, reader: Reader
+    snapshot: Snapshot, sections: list[Section], user, reader: Reader, links: dict[str, str]
 ) -> list[SectionView]:
     """Each section with the tags `user` may see highlighted (one query for all of them) and
-    what they are offered (`reader`: `reader_of(user, snapshot)`)."""
+    listed, and what they are offered (`reader`: `reader_of(user, snapshot)`; `links`:
+    `reader_links(company)`)."""
     by_section: dict[int, list[Annotation]] = defaultdict(list)
     tags = Annotation.objects.for_reader().filter(snapshot=snapshot).visible_to(user)
     tags = list(own_work_only(tags, user, snapshot.pk))
@@ -98,7 +146,10 @@ def sections_with_tags(
         offered = suggested.get(section.pk, [])
         marks = [Highlight(t.pk, t.start, t.end, t.category.slug, _label(t), t.kind) for t in tags]
         marks += [_ghost(n, s) for n, s in enumerate(offered, start=1)]
-        listed = [_tag_view(t, origin_urls) for t in tags]
+        listed = []
+        for tag in tags:
+            view = _tag_view(tag, origin_urls)
+            listed.append(ListedTag(view, tag_note_html(view, reader.can_tag, links)))
         views.append(SectionView(section, highlight(section.html, marks), listed, offered))
     return views
 
@@ -171,13 +222,14 @@ def reader_context(user, company: Company, snapshot: Snapshot, sections: list[Se
     their tags and suggestions (`items`), the tagging controls and the campaign bar. The
     user's campaign work on the capture and the categories are read once for all of them."""
     reader = reader_of(user, snapshot)
+    links = reader_links(company)
     return {
-        "items": sections_with_tags(snapshot, sections, user, reader),
+        "items": sections_with_tags(snapshot, sections, user, reader, links),
         "can_tag": reader.can_tag,
         "categories": reader.categories,
         "campaign_work": reader.work,
         "accept_all_minimum": ACCEPT_ALL_MINIMUM,
-        **reader_links(company),
+        **links,
     }
 
 
