@@ -12,7 +12,14 @@ ones):
    of appearance when a text repeats;
 3. identical clauses anywhere, preferring the same heading and then the nearest position;
 4. similar clauses inside aligned sections, best first;
-5. similar clauses anywhere, with a stricter threshold, best first.
+5. similar clauses anywhere, with a stricter threshold, best first;
+6. gaps, as a diff fills them: inside the aligned sections, and then inside the other (old, new)
+   section pairs that earlier steps paired clauses between (a section moved where the compare
+   page does not follow it, split or merged), the paired clauses that kept their order are
+   anchors; an old clause left over between two anchors (or a section's start or end) is
+   paired with a new clause left over between the same two anchors when they share enough
+   rare words, best first. A gap with more than GAP_MAX_CLAUSES left over on either side is a
+   rewrite, not an edit, and is left alone.
 
 "Identical" means a whole clause of the new capture: the old clause's text found inside a longer
 clause is not identical (it can still be similar). Ties are broken by the same heading and then
@@ -27,15 +34,23 @@ its own, or between sentence ends), so they need no segmentation of the new capt
 Similarity is measured on words (lower-cased, punctuation ignored), so inserted and deleted words
 cost in proportion to their number: `similarity` = 2 x common words / (old words + new words),
 common words taken in order (an LCS); `kept` = common words / old words, the share of the old
-clause that survives. Pairs are ranked by their mean. The thresholds were chosen on the
-hand-checked histories of `annotations/tests/data/lineage_eval.yaml` (docs/benchmarks.md).
+clause that survives. Pairs are ranked by their mean. Step 6 asks less of the words, since the
+position vouches for the pair, and counts them differently, since a reworded successor keeps
+few words in order: the words both clauses use, each weighted by its rarity (the log of
+(sections + 1) / (sections using it + 1), over the sections of both captures, so "we", "your"
+or the company's name count for little), as 2 x shared weight / (old weight + new weight); a
+web or e-mail address counts as one word (two different addresses share nothing, whatever
+"www" and "com" they have in common). The score a step-6 pair shows is still its word
+similarity. The thresholds were chosen on the hand-checked histories of
+`annotations/tests/data/lineage_eval.yaml` (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import bisect
+import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -64,12 +79,35 @@ SECTION_KEPT = 0.6
 KEPT_MIN_WORDS = 3
 # Across the policy, where nothing else says two clauses belong together.
 POLICY_SIMILARITY = 0.6
+# Last, between two paired clauses that kept their order (or a section's start or end) inside
+# aligned sections, an old clause and a new clause left over in the same gap are paired at this
+# similarity of their words weighted by rarity (`_Weights`), if neither side of the gap has more
+# than GAP_MAX_CLAUSES clauses left over (more is a rewrite: position then says little).
+GAP_SIMILARITY = 0.125
+GAP_MAX_CLAUSES = 10
 # Above this many (old x new) leftover clauses, only the clauses of interest are compared across
 # the policy (about a microsecond a cell).
 POLICY_MAX_CELLS = 250_000
 
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
+# Words for weighing shared content: a web or e-mail address is one name (two addresses that
+# differ share nothing, whatever "www" and "com" they have in common), its scheme and "www."
+# dropped; otherwise words as above.
+_TERM = re.compile(
+    r"(?:[a-z][a-z0-9+.-]*://|www\.)(?:www\.)?(\S+?)[.,;:)\]]*(?=\s|$)"
+    r"|([\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
+    r"|(\w+)"
+)
+
+
+def _terms(text: str) -> set[str]:
+    text = text.lower()
+    if "://" not in text and "@" not in text and "www." not in text:
+        return set(_WORD.findall(text))  # no address: words alone, three times as fast
+    return {a or b or c for a, b, c in _TERM.findall(text)}
+
+
 # What may end a sentence, and close it (quotes, brackets).
 _ENDS_SENTENCE = re.compile(r"[.!?…:;][\"'”’)\]]*$")
 
@@ -121,6 +159,7 @@ class Capture:
         self._starts: dict[int, dict[str, list[int]]] = {}
         self._searches = 0
         self._ordered: dict[int, list[int] | None] = {}
+        self._terms: list[set[str]] | None = None
         total = sum(len(s.text) + 1 for s in sections) or 1
         self.base, at = [], 0
         for s in sections:
@@ -154,6 +193,12 @@ class Capture:
                 max(bisect.bisect_right(starts, start) - 1, 0) : bisect.bisect_left(starts, end)
             ]
         return [c for c in clauses if c.start < end and start < c.end]
+
+    def section_terms(self) -> list[set[str]]:
+        """The words (and addresses) each section uses, for weighing words by rarity."""
+        if self._terms is None:
+            self._terms = [_terms(s.text) for s in self.sections]
+        return self._terms
 
     def all_clauses(self) -> Iterable[Clause]:
         for k in range(len(self.sections)):
@@ -439,6 +484,50 @@ class _Aligner:
             aligned=True,
         )
 
+    def related_sections(self) -> list[tuple[int, int]]:
+        """The aligned sections, then the other (old, new) sections that clauses went between,
+        most pairs first: a section split or merged, or moved where the compare page does not
+        follow it."""
+        aligned = self.aligned_sections()
+        between: dict[tuple[int, int], int] = defaultdict(int)
+        for (a, _), p in self.pairs.items():
+            between[a, p.new.section] += 1
+        known = set(aligned)
+        others = sorted((-n, pair) for pair, n in between.items() if pair not in known)
+        return [*aligned, *(pair for _, pair in others)]
+
+    # 6. Leftover clauses between the same paired neighbours.
+    def fill_gaps(self, sections: set[int]) -> None:
+        weights, words = _Weights(self.old, self.new), _Words()
+        for a, b in self.related_sections():
+            if a not in sections:
+                continue
+            olds, news = self.old.clauses(a), self.new.clauses(b)
+            at = {c.start: j for j, c in enumerate(news)}
+            anchors = [
+                (i, at[p.new.start])
+                for i, c in enumerate(olds)
+                if (p := self.pairs.get((a, c.start))) is not None
+                and p.new.section == b
+                and p.new.start in at
+            ]
+            bounds = [(-1, -1), *_increasing(anchors), (len(olds), len(news))]
+            for (i0, j0), (i1, j1) in zip(bounds, bounds[1:], strict=False):
+                gap_old = [c for c in olds[i0 + 1 : i1] if not self.paired(c)]
+                gap_new = [c for c in news[j0 + 1 : j1] if self.free(c)]
+                if max(len(gap_old), len(gap_new)) > GAP_MAX_CLAUSES:
+                    continue  # a rewrite, not an edit: where a clause sits says little
+                scored = [
+                    (-score, n, old, new)
+                    for n, (old, new) in enumerate((o, c) for o in gap_old for c in gap_new)
+                    if (score := weights.similarity(old.text, new.text)) >= GAP_SIMILARITY
+                ]
+                for _, _, old, new in sorted(scored, key=lambda s: (s[0], s[1])):
+                    if not self.paired(old) and self.free(new):
+                        # The score shown is the word similarity, as for every other pair.
+                        score = _word_similarity(words(old.text), words(new.text))
+                        self.pair(old, new, False, round(100 * score, 1))
+
     def similar_anywhere(self, wanted: list[Clause]) -> None:
         olds = [c for c in self.old.all_clauses() if not self.paired(c)]
         news = [c for c in self.new.all_clauses() if self.free(c)]
@@ -487,7 +576,55 @@ def align_clauses(
         return aligner.result
     aligner.similar_in_sections(None)
     aligner.similar_anywhere(chosen)
+    if done():
+        return aligner.result
+    aligner.fill_gaps({c.section for c in chosen if not aligner.paired(c)})
     return aligner.result
+
+
+def _increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The longest run of `pairs` (ordered by their first item) whose second items increase:
+    the paired clauses that keep their order, as a diff keeps its common lines."""
+    tails: list[int] = []  # tails[k]: the pair ending the best run of length k + 1 found so far
+    ends: list[int] = []  # its second item
+    before = [-1] * len(pairs)
+    for n, (_, j) in enumerate(pairs):
+        k = bisect.bisect_left(ends, j)
+        before[n] = tails[k - 1] if k else -1
+        if k == len(tails):
+            tails.append(n)
+            ends.append(j)
+        else:
+            tails[k], ends[k] = n, j
+    run, n = [], tails[-1] if tails else -1
+    while n >= 0:
+        run.append(pairs[n])
+        n = before[n]
+    return run[::-1]
+
+
+class _Weights:
+    """Words weighted by rarity: log of (sections + 1) / (sections using the word + 1), over
+    the sections of both captures, so a word every section uses counts for nothing."""
+
+    def __init__(self, old: Capture, new: Capture) -> None:
+        used = Counter(w for c in (old, new) for terms in c.section_terms() for w in terms)
+        total = len(old.sections) + len(new.sections) + 1
+        self.weight = {w: math.log(total / (n + 1)) for w, n in used.items()}
+        self.clauses: dict[str, tuple[set[str], float]] = {}
+
+    def _terms(self, text: str) -> tuple[set[str], float]:
+        if text not in self.clauses:
+            terms = _terms(text)
+            self.clauses[text] = terms, sum(self.weight.get(w, 0.0) for w in terms)
+        return self.clauses[text]
+
+    def similarity(self, old: str, new: str) -> float:
+        """2 x weight of the words both use / (weight of the old's + weight of the new's)."""
+        (a, weight_a), (b, weight_b) = self._terms(old), self._terms(new)
+        if not weight_a + weight_b:
+            return 0.0
+        return 2 * sum(self.weight.get(w, 0.0) for w in a & b) / (weight_a + weight_b)
 
 
 class _Words:
@@ -504,6 +641,14 @@ class _Words:
                 for w in _WORD.findall(text.lower())
             )
         return self.cache[text]
+
+
+def _word_similarity(old: str, new: str) -> float:
+    """2 x common words (in order) / (old words + new words), of two encoded clauses: the
+    similarity `_similarity` computes, for a pair made on other grounds."""
+    if not old or not new:
+        return 0.0
+    return (len(old) + len(new) - Indel.distance(old, new)) / (len(old) + len(new))
 
 
 def _similarity(old: str, new: str, aligned: bool) -> tuple[float, float] | None:

@@ -1,9 +1,11 @@
-"""Clause alignment's text index: finding a clause through the index finds exactly what scanning
-the whole capture finds (lineage decisions must not change with the speed-up)."""
+"""Clause alignment: its text index finds exactly what scanning the whole capture finds (lineage
+decisions must not change with the speed-up), and the gaps between paired clauses are filled as a
+diff fills them, no further."""
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 
 from hypothesis import given, settings
@@ -11,10 +13,16 @@ from hypothesis import strategies as st
 
 from annotations.lineage.align import (
     _ENDS_SENTENCE,
+    GAP_MAX_CLAUSES,
+    Alignment,
     Capture,
     SectionText,
+    _increasing,
     _irregular_space,
+    _similarity,
     _stands_alone,
+    _Words,
+    align_clauses,
     normalise,
 )
 
@@ -93,3 +101,135 @@ def test_a_clause_stands_alone_where_it_did(text, data):
     start = data.draw(st.integers(0, len(text)))
     end = data.draw(st.integers(start, len(text)))
     assert _stands_alone(text, start, end) == _stood_alone(text, start, end)
+
+
+# Step 6, gaps. The other sections give the words their weights: a word every section uses
+# counts for nothing.
+_OTHER_SECTIONS = [
+    SectionText(
+        "Sharing",
+        "Sharing\nWe do not sell your data. Our payment processor receives your card number.",
+    ),
+    SectionText("Contact", "Contact\nWrite to us by post at the address below."),
+]
+_SETTINGS = "We use cookies to remember your settings."
+_BROWSER = "You can turn cookies off in your browser."
+_EXPIRES = "Each cookie expires and is erased thirty days after your visit."
+_REWORDED = (
+    "Your browser deletes them automatically a month after they were set, thirty days at most."
+)
+
+
+def _cookies(*clauses: str) -> list[SectionText]:
+    return [SectionText("Cookies", "Cookies\n" + " ".join(clauses)), *_OTHER_SECTIONS]
+
+
+def _successor(alignment: Alignment, text: str) -> str | None:
+    """The new clause the old clause `text` is paired with, or None."""
+    clause = next(c for c in alignment.old.all_clauses() if c.text == text)
+    pairing = alignment.pairs.get((clause.section, clause.start))
+    return None if pairing is None else pairing.new.text
+
+
+def test_a_reworded_clause_between_the_same_neighbours_is_its_successor():
+    words = _Words()
+    assert _similarity(words(_EXPIRES), words(_REWORDED), aligned=True) is None  # steps 4-5
+    alignment = align_clauses(
+        _cookies(_SETTINGS, _EXPIRES, _BROWSER), _cookies(_SETTINGS, _REWORDED, _BROWSER)
+    )
+    assert _successor(alignment, _EXPIRES) == _REWORDED
+    clause = next(c for c in alignment.old.all_clauses() if c.text == _EXPIRES)
+    pairing = alignment.pairs[clause.section, clause.start]
+    assert not pairing.exact
+    assert pairing.score == 15.4  # the word similarity, as every other pair shows
+    assert _successor(alignment, _SETTINGS) == _SETTINGS
+
+
+def test_a_clause_sharing_only_common_words_with_its_gap_stays_removed():
+    other = "Our partners may show you advertisements chosen for your region."
+    alignment = align_clauses(
+        _cookies(_SETTINGS, _EXPIRES, _BROWSER), _cookies(_SETTINGS, other, _BROWSER)
+    )
+    assert _successor(alignment, _EXPIRES) is None
+
+
+def test_a_reworded_clause_past_another_paired_clause_is_not_its_successor():
+    """The reworded sentence moved after a clause that stayed: not between the same anchors."""
+    alignment = align_clauses(
+        _cookies(_SETTINGS, _EXPIRES, _BROWSER), _cookies(_SETTINGS, _BROWSER, _REWORDED)
+    )
+    assert _successor(alignment, _EXPIRES) is None
+
+
+def test_two_different_web_addresses_share_nothing():
+    """A partner's link replaced by another partner's: "www" and "com" are no common content."""
+    intro = "Our partners' policies:"
+    alignment = align_clauses(
+        _cookies(_SETTINGS, f"{intro}\nhttp://www.inmobi.com/privacy-policy/\n{_BROWSER}"),
+        _cookies(_SETTINGS, f"{intro}\nhttps://www.mopub.com/legal/partners/\n{_BROWSER}"),
+    )
+    assert _successor(alignment, intro) == intro
+    assert _successor(alignment, "http://www.inmobi.com/privacy-policy/") is None
+
+
+def test_a_gap_that_is_a_rewrite_is_left_alone():
+    filler = [f"We list partner number {n} of our network here." for n in range(GAP_MAX_CLAUSES)]
+    alignment = align_clauses(
+        _cookies(_SETTINGS, _EXPIRES, _BROWSER),
+        _cookies(_SETTINGS, *filler, _REWORDED, _BROWSER),
+    )
+    assert _successor(alignment, _EXPIRES) is None
+    alignment = align_clauses(
+        _cookies(_SETTINGS, _EXPIRES, _BROWSER),
+        _cookies(_SETTINGS, *filler[1:], _REWORDED, _BROWSER),
+    )
+    assert _successor(alignment, _EXPIRES) == _REWORDED
+
+
+def test_a_section_the_compare_page_does_not_align_is_filled_after_its_paired_heading():
+    """The section was renamed and rewritten: the compare page shows it removed and another
+    added, but its heading was paired across the policy, so its leftover clauses look there."""
+    old = [
+        SectionText(
+            "What we do with your traffic",
+            "What we do with your traffic\nWe count the bytes each connection transfers. These "
+            "counts are discarded after sixty days. We never alter your traffic as it passes "
+            "through our servers.",
+        ),
+        *_OTHER_SECTIONS,
+    ]
+    new = [
+        _OTHER_SECTIONS[0],
+        SectionText(
+            "What we do not do with your traffic",
+            "What we do not do with your traffic\nWe DO NOT alter the contents of any traffic. "
+            "We DO NOT sell anything about you.",
+        ),
+        _OTHER_SECTIONS[1],
+    ]
+    alignment = align_clauses(old, new)
+    assert _successor(alignment, "What we do with your traffic") == (
+        "What we do not do with your traffic"
+    )
+    assert _successor(
+        alignment, "We never alter your traffic as it passes through our servers."
+    ) == ("We DO NOT alter the contents of any traffic.")
+    assert _successor(alignment, "These counts are discarded after sixty days.") is None
+
+
+@given(st.lists(st.integers(0, 12), max_size=9, unique=True))
+def test_the_anchors_kept_are_a_longest_run_in_order(seconds):
+    pairs = list(enumerate(seconds))
+    run = _increasing(pairs)
+    assert all(a[0] < b[0] and a[1] < b[1] for a, b in itertools.pairwise(run))
+    assert set(run) <= set(pairs)
+    longest = max(
+        (
+            len(combo)
+            for size in range(len(pairs) + 1)
+            for combo in itertools.combinations(pairs, size)
+            if all(a[1] < b[1] for a, b in itertools.pairwise(combo))
+        ),
+        default=0,
+    )
+    assert len(run) == longest
