@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db import connection, transaction
+from django.db import connection
 from django.http import HttpRequest
 from ninja.errors import AuthenticationError
 from ninja.throttling import BaseThrottle
@@ -68,26 +68,30 @@ def authenticate(request: HttpRequest) -> Caller:
     return Caller(user)
 
 
-# One atomic statement per request: a new minute starts the count again at 1.
+# One atomic statement per request: a new minute starts the count again at 1. On PostgreSQL
+# the statement also turns off waiting for the disk at its commit (a count lost in a crash is
+# harmless): `set_config(..., true)` lasts for the statement's own transaction, so the count
+# is one round trip rather than four (BEGIN, SET LOCAL, INSERT, COMMIT).
 _COUNT_SQL = """
-INSERT INTO {table} ("key", "window", "count") VALUES (%s, %s, 1)
+INSERT INTO {table} ("key", "window", "count") SELECT %s, %s, 1{no_wait}
 ON CONFLICT ("key") DO UPDATE SET
     "count" = CASE WHEN {table}."window" = excluded."window" THEN {table}."count" + 1 ELSE 1 END,
     "window" = excluded."window"
 RETURNING "count"
 """
+_NO_WAIT = " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS no_wait"
 
 
 def count_request(key: str, window: int) -> int:
     """Count one request of `key` in minute `window` and return the minute's count so far. An
     upsert, so concurrent workers never lose a count and there is nothing to sweep. On
-    PostgreSQL its commit does not wait for the disk (a count lost in a crash is harmless):
-    the flush cost 12 ms a request on a busy machine, half an API list's time."""
+    PostgreSQL its commit does not wait for the disk: the flush cost 12 ms a request on a busy
+    machine, half an API list's time."""
     table = connection.ops.quote_name(RateWindow._meta.db_table)
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        cursor.execute(_COUNT_SQL.format(table=table), [key, window])  # nosec B608 -- our table
+    no_wait = _NO_WAIT if connection.vendor == "postgresql" else ""
+    sql = _COUNT_SQL.format(table=table, no_wait=no_wait)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key, window])  # nosec B608 -- our table and our constant
         return cursor.fetchone()[0]
 
 

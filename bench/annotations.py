@@ -13,7 +13,6 @@ backend).
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,29 +29,14 @@ import goals  # noqa: E402 (bench/ is the script's folder)
 DB_NAME = "palimpsest_bench_tags"
 
 
-def _timed(fn, runs: int) -> tuple[list[float], list[float]]:
-    """Wall and CPU milliseconds of `runs` calls of `fn`."""
-    times, cpu = [], []
-    for _ in range(runs):
-        start_cpu, start = (
-            benchdb.cpu_seconds(),
-            time.perf_counter(),
-        )  # the CPU reading's query outside
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-        cpu.append((benchdb.cpu_seconds() - start_cpu) * 1000)
-    return times, cpu
-
-
-def _report(label: str, timed: tuple[list[float], list[float]], goal_ms: float | None = None):
-    times, cpu = sorted(timed[0]), timed[1]
-    p50 = statistics.median(times)
-    p90 = times[int(len(times) * 0.9) - 1] if len(times) >= 10 else times[-1]
-    cpu_p50 = statistics.median(cpu)
-    print(f"{label:<58} p50 {p50:7.1f} ms  p90 {p90:7.1f} ms  CPU p50 {cpu_p50:7.1f} ms")
+def _report(label: str, timings: benchdb.Timings, goal_ms: float | None = None) -> None:
+    print(
+        f"{label:<58} p50 {timings.p50:7.1f} ms  p90 {timings.p90:7.1f} ms  "
+        f"CPU p50 {timings.cpu_p50:7.1f} ms"
+    )
     if goal_ms is not None:  # the goal holds for p90 too (issue #14)
-        goals.check(f"{label}, p50", p50, goal_ms, "ms")
-        goals.check(f"{label}, p90", p90, goal_ms, "ms")
+        goals.check(f"{label}, p50", timings.p50, goal_ms, "ms")
+        goals.check(f"{label}, p90", timings.p90, goal_ms, "ms")
 
 
 def main() -> None:
@@ -103,7 +87,7 @@ def main() -> None:
     shown = client.get(url).content.decode().count("data-annotation=")
     _report(
         f"capture page with {shown // 2} tags (HTML list+marks)",
-        _timed(lambda: client.get(url), args.runs),
+        benchdb.timed(lambda: client.get(url), args.runs),
         150,
     )
 
@@ -127,7 +111,9 @@ def main() -> None:
         tag_text(captures[0], sentences[next(counter)], reviewer)
 
     _report(
-        f"tagging a clause carried to {len(captures)} captures", _timed(tag_one, args.runs), 200
+        f"tagging a clause carried to {len(captures)} captures",
+        benchdb.timed(tag_one, args.runs),
+        200,
     )
 
     # 3. Importing a new capture of a company with 1,000 tags.
@@ -156,11 +142,12 @@ def main() -> None:
             sink[0].append((time.perf_counter() - start) * 1000)
             sink[1].append((benchdb.cpu_seconds() - start_cpu) * 1000)
     carried = Snapshot.objects.filter(company=thousand).latest().annotations.count()
+    with_tags, without_tags = benchdb.Timings(*with_tags), benchdb.Timings(*without_tags)
     _report("import one capture, company without tags", without_tags)
     tags = f"{1000 // scale:,} tags"
     _report(f"import one capture, company with {tags} ({carried} carried)", with_tags)
-    added = statistics.median(with_tags[0]) - statistics.median(without_tags[0])
-    added_cpu = statistics.median(with_tags[1]) - statistics.median(without_tags[1])
+    added = with_tags.p50 - without_tags.p50
+    added_cpu = with_tags.cpu_p50 - without_tags.cpu_p50
     label = "  added by lineage (difference of medians)"
     print(f"{label:<58} {added:7.1f} ms  CPU {added_cpu:7.1f} ms")
     goals.check(f"importing a capture into a company with {tags} adds", added, 50, "ms")

@@ -37,7 +37,7 @@ from pathlib import Path
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, router, transaction
 from django.db.models import (
     Case,
     CharField,
@@ -186,6 +186,31 @@ def csv_rows(raw: bool) -> QuerySet[Annotation]:
     evaluated itself: made once per process, because resolving the fields' expressions costs
     a few milliseconds, a quarter of a page of tags in the API."""
     return Annotation.objects.values_list(*csv_fields(raw))
+
+
+def csv_rows_of(ids: list[int], raw: bool) -> list[tuple]:
+    """`csv_rows(raw)` of these tags, in id order (a page of the API's tags). On PostgreSQL the
+    ids go as one array (`pk__any_of`), so the statement is the same for every page and is
+    compiled once per process: compiling the fields' expressions cost 3-4 ms a page."""
+    using = router.db_for_read(Annotation)
+    if connections[using].vendor != "postgresql":
+        return list(csv_rows(raw).filter(pk__any_of=ids).order_by("pk"))
+    sql, params, at = _rows_of_statement(raw, using)
+    params = [*params[:at], list(ids), *params[at + 1 :]]
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+@cache
+def _rows_of_statement(raw: bool, using: str) -> tuple[str, tuple, int]:
+    """The SQL of `csv_rows_of` on PostgreSQL, its parameters, and where the ids go among them
+    (the one list). Its columns need no conversion in Python: every one is text, an integer
+    or the status, as the database gives them."""
+    query = csv_rows(raw).filter(pk__any_of=[]).order_by("pk").using(using)
+    sql, params = query.query.sql_with_params()
+    (at,) = [n for n, value in enumerate(params) if isinstance(value, list)]
+    return sql, params, at
 
 
 # A tag made by accepting a suggestion: where it came from, as `suggestions.origin_label`

@@ -19,6 +19,8 @@ from annotations.exports.export import (
     copy_csv_chunks,
     csv_chunks,
     csv_fields,
+    csv_rows,
+    csv_rows_of,
     export_chunks,
 )
 from annotations.models import Annotation, Category, LineageEvent
@@ -624,3 +626,21 @@ def test_export_page_query_count_is_flat(client, researcher, rita, django_assert
     with django_assert_num_queries(9):
         response = client.get("/export/", {"company": "acme.example"})
     assert response.status_code == 200
+
+
+def test_rows_of_a_page_of_tags_are_the_querysets_rows(acme, rita):
+    """The API's compiled-once statement gives what the ORM gives, for any page of ids."""
+    original = Annotation.objects.get(kind=Annotation.Kind.ORIGINAL)
+    original.suggestion = {"source": "wording", "score": 1.0, "tag": "x", "company": "a.example"}
+    original.save()
+    tag_text(acme[2], "We never sell your data.", rita, "data-security", note="=cmd")
+    ids = list(Annotation.objects.order_by("pk").values_list("pk", flat=True))
+    assert len(ids) >= 4
+
+    for page in (ids, ids[1:3], ids[-1:], [10**9]):
+        expected = list(csv_rows(raw=True).filter(pk__in=page).order_by("pk"))
+        assert csv_rows_of(page, raw=True) == expected
+        assert csv_rows_of(page, raw=False) == list(
+            csv_rows(raw=False).filter(pk__in=page).order_by("pk")
+        )
+    assert csv_rows_of([], raw=True) == []

@@ -67,6 +67,18 @@ def test_a_new_minute_starts_the_count_again(db):
     assert RateWindow.objects.count() == 2  # one row per caller, nothing to sweep
 
 
+def test_counting_does_not_wait_for_the_disk_on_postgresql(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("synchronous_commit is PostgreSQL's")
+    # The test runs in a transaction, so the statement's local setting is still visible.
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+        assert count_request("token:1", 100) == 1
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "off"
+
+
 _WORKER = """
 import django, sys
 django.setup()
