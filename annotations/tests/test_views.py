@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from annotations.models import Annotation
+from annotations.tagging.tags import review_tag
 from annotations.taxonomy import chip_colour
 from annotations.tests.factories import make_user, tag_text
 from annotations.tests.test_lineage import RETENTION, SHARING, V1, V2, V3
@@ -81,6 +82,16 @@ def test_proposed_tag_shows_why_with_score_and_old_wording(client, history):
     html = client.get(history[1].get_absolute_url()).content.decode()
     assert f"({round(proposal.similarity)}% of words alike)" in html
     assert f'it read <q class="old-wording">{RETENTION}</q>' in html
+
+
+def test_a_confirmed_proposal_no_longer_says_it_awaits_review(client, history):
+    tag_text(history[0], RETENTION, make_user())
+    proposal = Annotation.objects.get(kind="proposed")
+    review_tag(proposal.pk, make_user("rev", REVIEWER), proposal.version, "confirm")
+    html = client.get(history[1].get_absolute_url()).content.decode()
+    assert "proposed (clause changed), confirmed in review" in html  # what a screen reader hears
+    assert "% of words alike), confirmed in review; it read" in html
+    assert "awaiting" not in html
 
 
 def test_mismatched_quote_is_refused_with_a_reason(client, history):
