@@ -139,9 +139,9 @@ def _suggestions(user, runs: int) -> None:
     section = next(s for s in sections if len(s.plain) > 60)
     first_line = section.plain.split("\n")[0]
     category = Category.objects.first()
-    tag, _ = create_tag(
+    tag = create_tag(
         TagRequest(snapshot, section, 0, len(first_line), first_line, category, {}), user
-    )
+    ).tag
     TaggedWording.objects.filter(tag=tag).delete()  # as a path that did not index it leaves it
     started = time.perf_counter()
     assert index.index_new_tags() <= 1

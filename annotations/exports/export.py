@@ -816,7 +816,8 @@ def _import_original(line: TagLine, resolve: _Resolver, report: ImportReport, wa
         line.note,
         suggestion=line.suggestion,
     )
-    tag, created = create_tag(request, resolve.user(line, warn))
+    # Restoring a recorded tag confirms no proposal: nobody reviewed anything.
+    tag, created, _ = create_tag(request, resolve.user(line, warn), confirm_own_proposal=False)
     if not created:
         report.skipped += 1
         warn(f"the same span already has this category (tag urn:uuid:{tag.uuid}): skipped")

@@ -351,8 +351,7 @@ def _accept(snapshot: Snapshot, section: Section, user, s: Suggestion) -> Annota
         snapshot=snapshot, section=section, start=s.start, end=s.end, quote=s.quote,
         category=s.category, attributes={}, suggestion=s.record(),
     )  # fmt: skip
-    tag, _ = create_tag(request, user)
-    return tag
+    return create_tag(request, user).tag
 
 
 def accept_all(snapshot: Snapshot, user, minimum: float) -> list[Annotation]:

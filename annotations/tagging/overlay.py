@@ -38,6 +38,7 @@ class TagView:
     name: str
     quote: str
     kind: str
+    status: str
     origin_date: str
     origin_url: str
     author: str
@@ -72,6 +73,7 @@ def _tag_view(tag: Annotation, origin_urls: dict[int, str]) -> TagView:
         name=tag.category.name,
         quote=_shorten(tag.quote),
         kind=tag.kind,
+        status=tag.status,
         origin_date=f"{origin.snapshot.captured_at:%Y-%m-%d}" if origin else "",
         origin_url=f"{origin_urls[origin.snapshot_id]}#tag-{origin.pk}" if origin else "",
         author=tag.annotator.get_username() if tag.annotator else "a former user",
@@ -92,10 +94,14 @@ def tag_note_html(tag: TagView, can_tag: bool, links: dict[str, str]) -> str:
         )
     elif tag.kind == Annotation.Kind.PROPOSED:
         alike = f" ({tag.similarity}% of words alike)" if tag.similarity is not None else ""
+        if tag.status == Annotation.Status.PENDING:
+            review = format_html('awaiting <a href="{}">review</a>', links["review_url"])
+        else:
+            review = "confirmed in review"
         how = format_html(
-            'proposed: the clause changed since <a href="{}">{}</a>{}, awaiting '
-            '<a href="{}">review</a>; it read <q class="old-wording">{}</q>',
-            tag.origin_url, tag.origin_date, alike, links["review_url"], tag.old_quote,
+            'proposed: the clause changed since <a href="{}">{}</a>{}, {}; '
+            'it read <q class="old-wording">{}</q>',
+            tag.origin_url, tag.origin_date, alike, review, tag.old_quote,
         )  # fmt: skip
     else:
         how = format_html("by {}", tag.author)
@@ -120,11 +126,15 @@ def _shorten(text: str) -> str:
     return text if len(text) <= 120 else text[:119] + "…"
 
 
-def _label(tag: Annotation) -> str:
+def tag_label(tag: Annotation) -> str:
+    """A tag in a few words, as a screen reader hears it before the text: "Data Retention,
+    carried from 2010-01-01"."""
     if tag.kind == Annotation.Kind.CARRIED:
         return f"{tag.category.name}, carried from {tag.origin.snapshot.captured_at:%Y-%m-%d}"
     if tag.kind == Annotation.Kind.PROPOSED:
-        return f"{tag.category.name}, proposed (clause changed), awaiting review"
+        if tag.status == Annotation.Status.PENDING:
+            return f"{tag.category.name}, proposed (clause changed), awaiting review"
+        return f"{tag.category.name}, proposed (clause changed), confirmed in review"
     return tag.category.name
 
 
@@ -144,7 +154,9 @@ def sections_with_tags(
     for section in sections:
         tags = by_section.get(section.pk, [])
         offered = suggested.get(section.pk, [])
-        marks = [Highlight(t.pk, t.start, t.end, t.category.slug, _label(t), t.kind) for t in tags]
+        marks = [
+            Highlight(t.pk, t.start, t.end, t.category.slug, tag_label(t), t.kind) for t in tags
+        ]
         marks += [_ghost(n, s) for n, s in enumerate(offered, start=1)]
         listed = []
         for tag in tags:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -18,7 +19,7 @@ from annotations.models import Annotation, AnnotationEvent, Campaign, Category
 from annotations.suggesting.index import index_new_tags
 from annotations.suggesting.model import maybe_train
 from policies.models import Company, Section, Snapshot
-from policies.permissions import can_change_tag
+from policies.permissions import can_change_tag, can_review
 
 
 class TaggingError(ValueError):
@@ -137,11 +138,27 @@ def _word_at(text: str, at: int) -> str:
     return text[first:last]
 
 
-def create_tag(request: TagRequest, user) -> tuple[Annotation, bool]:
-    """Tag a span; returns (tag, created). A double submit returns the first tag, created=False.
+class Tagged(NamedTuple):
+    """What `create_tag` did: the tag on the span, whether it is new, and whether the span held
+    the user's proposed copy awaiting review, which tagging confirmed."""
+
+    tag: Annotation
+    created: bool
+    confirmed: bool = False
+
+
+def create_tag(request: TagRequest, user, *, confirm_own_proposal: bool = True) -> Tagged:
+    """Tag a span; returns the tag and what happened (`Tagged`).
 
     The new tag is carried to the company's other captures where the clause is unchanged and
     proposed for review where it changed.
+
+    Where the user's tag is on the span already (one person tags a span with a category once),
+    no second tag is made and that tag is returned with created=False: a double submit, or a
+    copy lineage carried there. Where it is the user's copy proposed there and awaiting review,
+    the user has just said the clause has this category, so it is confirmed as the review queue
+    confirms it (`review_tag`) and returned with confirmed=True; `confirm_own_proposal=False`
+    leaves it pending (an import restores recorded tags, nobody decides anything).
     """
     if request.section.text_id != request.snapshot.text_id:
         raise TaggingError("section does not belong to this capture")
@@ -171,23 +188,31 @@ def create_tag(request: TagRequest, user) -> tuple[Annotation, bool]:
             # Suggested elsewhere from now on (with any copies lineage proposed for review).
             pages_changed_for([annotation.snapshot_id])
     except IntegrityError:
-        existing = (
-            Annotation.objects.shown()
-            .filter(
-                snapshot=request.snapshot,
-                section=request.section,
-                start=request.start,
-                end=request.end,
-                category=request.category,
-                annotator=user,
-                layer=request.layer,
+        with transaction.atomic():
+            # Locked, so that no review changes it between this read and the confirm.
+            existing = (
+                Annotation.objects.shown()
+                .select_for_update()
+                .filter(
+                    snapshot=request.snapshot,
+                    section=request.section,
+                    start=request.start,
+                    end=request.end,
+                    category=request.category,
+                    annotator=user,
+                    layer=request.layer,
+                )
+                .first()
             )
-            .first()
-        )
-        if existing is None:
-            raise
-        return existing, False
-    return annotation, True
+            if existing is None:
+                raise
+            # Awaiting review: what the review queue lists (`pending_review`).
+            pending = existing.status == Annotation.Status.PENDING
+            if pending and confirm_own_proposal and can_review(user):
+                confirmed = review_tag(existing.pk, user, existing.version, "confirm")
+                return Tagged(confirmed, False, True)
+        return Tagged(existing, False)
+    return Tagged(annotation, True)
 
 
 def _locked(annotation_id: int, version: int) -> Annotation:

@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django import forms
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
 from annotations.models import Annotation, AttributeValue, Category
-from annotations.tagging.overlay import reader_context
+from annotations.review.queue import review_outcome
+from annotations.tagging.overlay import reader_context, tag_label
 from annotations.tagging.tags import (
     Conflict,
     NotAllowed,
+    Tagged,
     TaggingError,
     TagRequest,
     create_tag,
@@ -72,13 +75,41 @@ def message_response(request: HttpRequest, text: str, status: int) -> HttpRespon
     return response
 
 
-def section_response(request: HttpRequest, snapshot: Snapshot, section: Section, anchor: str):
+def section_response(
+    request: HttpRequest,
+    snapshot: Snapshot,
+    section: Section,
+    anchor: str,
+    notice: str | None = None,
+):
+    """The changed section (htmx) or the page at `anchor`; with a `notice` (tagging), the
+    page's message area says it, and is emptied of an earlier message when it is ""."""
     if not request.htmx:
+        if notice:
+            messages.info(request, notice)
         return redirect(f"{snapshot.get_absolute_url()}#{anchor}")
     sections = [s for s in rendered_sections(snapshot.text) if s.pk == section.pk]
     context = reader_context(request.user, snapshot.company, snapshot, sections)
     context |= {"item": context["items"][0], "snapshot": snapshot, "company": snapshot.company}
-    return render(request, "policies/snapshot_detail.html#policy-section", context)
+    if notice is None:
+        return render(request, "policies/snapshot_detail.html#policy-section", context)
+    context |= {"notice": notice, "oob": True}
+    return render(request, "policies/snapshot_detail.html#tagged-section", context)
+
+
+def tagged_notice(tagged: Tagged) -> str:
+    """What the tagger is told when tagging made no new tag: the clause had their tag already
+    (say which), or had their proposed copy awaiting review, which the tag confirmed."""
+    tag = tagged.tag
+    if tagged.created:
+        return ""
+    if tagged.confirmed:
+        return (
+            f"Your {tag.category.name} tag was already proposed here from "
+            f"{tag.origin.snapshot.captured_at:%Y-%m-%d}, awaiting review. "
+            f"{review_outcome(tag, 'confirm')}"
+        )
+    return f"Already tagged: this clause has your tag {tag_label(tag)}. No second tag was made."
 
 
 @require_POST
@@ -92,7 +123,7 @@ def tag_create(request: HttpRequest) -> HttpResponse:
     section = get_object_or_404(Section, pk=data["section"], text_id=snapshot.text_id)
     try:
         attributes = _attributes(request.POST, data["category"])
-        tag, _ = create_tag(
+        tagged = create_tag(
             TagRequest(
                 snapshot,
                 section,
@@ -107,7 +138,8 @@ def tag_create(request: HttpRequest) -> HttpResponse:
         )
     except TaggingError as exc:
         return refused_response(request, exc, "Not tagged")
-    return section_response(request, snapshot, section, f"tag-{tag.pk}")
+    anchor = f"tag-{tagged.tag.pk}"
+    return section_response(request, snapshot, section, anchor, tagged_notice(tagged))
 
 
 def refused_response(request: HttpRequest, exc: Exception, what: str) -> HttpResponse:

@@ -311,6 +311,31 @@ def test_review_says_what_happened_and_offers_undo_for_a_few_seconds(
     assert page.console_errors == []
 
 
+def test_tagging_ones_proposed_copy_confirms_it_and_the_page_says_so(
+    page, captures, screenshot_dir
+):
+    rev = make_user("rev", REVIEWER)
+    tag_text(captures[0], LOGS, rev)
+    proposed = Annotation.objects.get(kind="proposed")
+    sign_in(page, rev.username)
+    _reader(page, SECOND)
+    changed = LOGS.replace("thirty", "ninety")
+    expect(_tag_for(page, changed)).to_contain_text("awaiting review")
+    _clause(page, changed).click()
+    page.keyboard.press("5")  # Data Retention, the proposed copy's category
+    expect(page.locator("#tag-messages")).to_contain_text(
+        "Your Data Retention tag was already proposed here from 2019-01-01, awaiting review. "
+        "Confirmed: Data Retention on tagco.example, 2020-01-01."
+    )
+    expect(_tag_for(page, changed)).to_contain_text("confirmed in review")
+    expect(page.locator("#tag-picker")).to_be_hidden()
+    page.screenshot(path=screenshot_dir / "tagging-confirms-proposal.png")
+    proposed.refresh_from_db()
+    assert proposed.status == Annotation.Status.ACTIVE
+    assert Annotation.objects.filter(snapshot=captures[1], kind="original").count() == 0
+    assert page.console_errors == []
+
+
 def test_a_selection_inside_words_is_widened_to_whole_words(page, captures, screenshot_dir):
     sign_in(page, make_user("rev", REVIEWER).username)
     _reader(page, FIRST)

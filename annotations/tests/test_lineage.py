@@ -15,14 +15,16 @@ from annotations.tagging.tags import (
     Conflict,
     NotAllowed,
     TagRequest,
+    can_undo_review,
     create_tag,
     delete_tag,
     review_tag,
+    undo_review,
     update_tag,
 )
 from annotations.tests.factories import category, make_user, sample_captures, tag_text
 from policies.importing.importer import import_paths
-from policies.models import Snapshot
+from policies.models import Company, Snapshot
 from policies.permissions import CURATOR, REVIEWER
 from policies.reading.reader import rendered_sections
 from policies.tests.factories import make_company, make_snapshot, write_policy
@@ -233,6 +235,75 @@ def test_review_confirms_or_dismisses_a_proposal():
         review_tag(proposal.pk, reviewer, proposal.version, "dismiss")
     dismissed = review_tag(proposal.pk, reviewer, confirmed.version, "dismiss")
     assert dismissed.status == Annotation.Status.DISMISSED
+
+
+def _same_span(tag: Annotation) -> TagRequest:
+    """A request to tag exactly where `tag` is, with its category."""
+    return TagRequest(tag.snapshot, tag.section, tag.start, tag.end, tag.quote, tag.category, {})
+
+
+def test_tagging_ones_own_proposed_copy_confirms_it_as_a_review_does():
+    first, second, _ = _history(V1, V2, V3)
+    reviewer = make_user("rev", REVIEWER)
+    tag = tag_text(first, RETENTION, reviewer)
+    proposal = _copies(tag)[second.pk]
+    assert (proposal.kind, proposal.status) == ("proposed", "pending")
+    page_version = Company.objects.get(pk=second.company_id).page_version
+
+    tagged = create_tag(_same_span(proposal), reviewer)
+
+    assert (tagged.tag.pk, tagged.created, tagged.confirmed) == (proposal.pk, False, True)
+    # No second tag: the proposal itself is confirmed, as the review queue confirms it.
+    assert list(Annotation.objects.filter(snapshot=second).values_list("pk", "kind", "status")) == [
+        (proposal.pk, "proposed", "active")
+    ]
+    assert tagged.tag.version == proposal.version + 1
+    event = AnnotationEvent.objects.get(annotation_pk=proposal.pk)
+    assert (event.action, event.user, event.before["status"], event.after["status"]) == (
+        "review",
+        reviewer,
+        "pending",
+        "active",
+    )
+    assert Company.objects.get(pk=second.company_id).page_version > page_version
+    assert not Annotation.objects.pending_review().exists()
+    # A review like any other: its reviewer may take it back, and the copy waits again.
+    assert can_undo_review(tagged.tag, reviewer)
+    undone = undo_review(proposal.pk, reviewer, tagged.tag.version)
+    assert undone.status == Annotation.Status.PENDING
+
+
+def test_an_import_leaves_the_proposed_copy_pending():
+    first, second, _ = _history(V1, V2, V3)
+    reviewer = make_user("rev", REVIEWER)
+    proposal = _copies(tag_text(first, RETENTION, reviewer))[second.pk]
+    tagged = create_tag(_same_span(proposal), reviewer, confirm_own_proposal=False)
+    assert (tagged.tag.pk, tagged.created, tagged.confirmed) == (proposal.pk, False, False)
+    assert tagged.tag.status == Annotation.Status.PENDING
+    assert not AnnotationEvent.objects.filter(annotation_pk=proposal.pk).exists()
+
+
+def test_a_double_submit_returns_the_first_tag_and_changes_nothing():
+    (first,) = _history(V1)
+    author = make_user("author", REVIEWER)
+    tag = tag_text(first, SHARING, author)
+    tagged = create_tag(_same_span(tag), author)
+    assert (tagged.tag.pk, tagged.created, tagged.confirmed) == (tag.pk, False, False)
+    assert Annotation.objects.count() == 1
+    assert tagged.tag.version == tag.version
+    assert list(AnnotationEvent.objects.values_list("action", flat=True)) == ["create"]
+
+
+def test_tagging_a_carried_copy_again_returns_it_unchanged():
+    first, second, _ = _history(V1, V2, V3)
+    author = make_user("author", REVIEWER)
+    carried = _copies(tag_text(first, SHARING, author))[second.pk]
+    assert carried.kind == Annotation.Kind.CARRIED
+    tagged = create_tag(_same_span(carried), author)
+    assert (tagged.tag.pk, tagged.created, tagged.confirmed) == (carried.pk, False, False)
+    assert (tagged.tag.status, tagged.tag.version) == ("active", carried.version)
+    assert Annotation.objects.filter(snapshot=second).count() == 1
+    assert list(AnnotationEvent.objects.values_list("action", flat=True)) == ["create"]
 
 
 def test_capture_imported_between_two_others_updates_only_nearby_events(tmp_path):

@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from annotations.models import Annotation
+from annotations.tagging.tags import review_tag
 from annotations.taxonomy import chip_colour
 from annotations.tests.factories import make_user, tag_text
 from annotations.tests.test_lineage import RETENTION, SHARING, V1, V2, V3
@@ -81,6 +82,80 @@ def test_proposed_tag_shows_why_with_score_and_old_wording(client, history):
     html = client.get(history[1].get_absolute_url()).content.decode()
     assert f"({round(proposal.similarity)}% of words alike)" in html
     assert f'it read <q class="old-wording">{RETENTION}</q>' in html
+
+
+TAGGER_MESSAGES = '<div id="tag-messages" role="alert" aria-live="assertive" hx-swap-oob="true">'
+
+
+def test_tagging_ones_proposed_copy_confirms_it_and_says_so(client, history):
+    reviewer = make_user("rev", REVIEWER)
+    tag_text(history[0], RETENTION, reviewer)
+    proposal = Annotation.objects.get(kind="proposed", snapshot=history[1])
+    client.force_login(reviewer)
+    response = client.post(
+        reverse("tag_create"), _form(history[1], proposal.quote), headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<section class="section"')
+    # Out-of-band, the page's message area: what happened to the tag already there.
+    assert (
+        f'{TAGGER_MESSAGES}<p class="flash success">Your Data Retention tag was already '
+        "proposed here from 2010-01-01, awaiting review. "
+        "Confirmed: Data Retention on acme.example, 2011-01-01.</p></div>"
+    ) in html
+    assert "confirmed in review" in html
+    proposal.refresh_from_db()
+    assert proposal.status == Annotation.Status.ACTIVE
+    assert Annotation.objects.filter(snapshot=history[1]).count() == 1
+
+
+def test_tagging_ones_proposed_copy_without_js_says_so_on_the_page(client, history):
+    reviewer = make_user("rev", REVIEWER)
+    tag_text(history[0], RETENTION, reviewer)
+    proposal = Annotation.objects.get(kind="proposed", snapshot=history[1])
+    client.force_login(reviewer)
+    response = client.post(reverse("tag_create"), _form(history[1], proposal.quote))
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"#tag-{proposal.pk}")
+    html = client.get(response["Location"]).content.decode()
+    assert "Confirmed: Data Retention on acme.example, 2011-01-01." in html
+    proposal.refresh_from_db()
+    assert proposal.status == Annotation.Status.ACTIVE
+
+
+def test_tagging_a_clause_tagged_already_says_so(client, history):
+    author = make_user("rev", REVIEWER)
+    tag_text(history[0], SHARING, author)
+    client.force_login(author)
+    response = client.post(
+        reverse("tag_create"), _form(history[1], SHARING), headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert (
+        f'{TAGGER_MESSAGES}<p class="flash success">Already tagged: this clause has your tag '
+        "Data Retention, carried from 2010-01-01. No second tag was made.</p></div>"
+    ) in html
+    assert Annotation.objects.filter(snapshot=history[1]).count() == 1
+
+
+def test_a_new_tag_empties_the_message_area(client, history):
+    client.force_login(make_user("rev", REVIEWER))
+    response = client.post(
+        reverse("tag_create"), _form(history[0], SHARING), headers={"HX-Request": "true"}
+    )
+    assert f"{TAGGER_MESSAGES}</div>" in response.content.decode()
+
+
+def test_a_confirmed_proposal_no_longer_says_it_awaits_review(client, history):
+    tag_text(history[0], RETENTION, make_user())
+    proposal = Annotation.objects.get(kind="proposed")
+    review_tag(proposal.pk, make_user("rev", REVIEWER), proposal.version, "confirm")
+    html = client.get(history[1].get_absolute_url()).content.decode()
+    assert "proposed (clause changed), confirmed in review" in html  # what a screen reader hears
+    assert "% of words alike), confirmed in review; it read" in html
+    assert "awaiting" not in html
 
 
 def test_mismatched_quote_is_refused_with_a_reason(client, history):
