@@ -188,31 +188,37 @@ def create_tag(request: TagRequest, user, *, confirm_own_proposal: bool = True) 
             # Suggested elsewhere from now on (with any copies lineage proposed for review).
             pages_changed_for([annotation.snapshot_id])
     except IntegrityError:
-        with transaction.atomic():
-            # Locked, so that no review changes it between this read and the confirm.
-            existing = (
-                Annotation.objects.shown()
-                .select_for_update()
-                .filter(
-                    snapshot=request.snapshot,
-                    section=request.section,
-                    start=request.start,
-                    end=request.end,
-                    category=request.category,
-                    annotator=user,
-                    layer=request.layer,
-                )
-                .first()
-            )
-            if existing is None:
-                raise
-            # Awaiting review: what the review queue lists (`pending_review`).
-            pending = existing.status == Annotation.Status.PENDING
-            if pending and confirm_own_proposal and can_review(user):
-                confirmed = review_tag(existing.pk, user, existing.version, "confirm")
-                return Tagged(confirmed, False, True)
-        return Tagged(existing, False)
+        return _already_tagged(request, user, confirm_own_proposal)
     return Tagged(annotation, True)
+
+
+def _already_tagged(request: TagRequest, user, confirm_own_proposal: bool) -> Tagged:
+    """`create_tag` where the user's tag is on the span already: that tag, or, when it is
+    their copy awaiting review, that copy confirmed as the review queue confirms it."""
+    with transaction.atomic():
+        # Locked, so that no review changes it between this read and the confirm.
+        existing = (
+            Annotation.objects.shown()
+            .select_for_update()
+            .filter(
+                snapshot=request.snapshot,
+                section=request.section,
+                start=request.start,
+                end=request.end,
+                category=request.category,
+                annotator=user,
+                layer=request.layer,
+            )
+            .first()
+        )
+        if existing is None:
+            raise TaggingError("this span could not be tagged: reload the page")
+        # Awaiting review: what the review queue lists (`pending_review`).
+        pending = existing.status == Annotation.Status.PENDING
+        if pending and confirm_own_proposal and can_review(user):
+            confirmed = review_tag(existing.pk, user, existing.version, "confirm")
+            return Tagged(confirmed, False, True)
+    return Tagged(existing, False)
 
 
 def _locked(annotation_id: int, version: int) -> Annotation:
