@@ -57,10 +57,6 @@ class ListedTag:
     view: TagView
     html: str
 
-    @property
-    def pk(self) -> int:
-        return self.view.pk
-
 
 def _tag_view(tag: Annotation, origin_urls: dict[int, str]) -> TagView:
     origin = tag.origin
