@@ -105,8 +105,8 @@ def tagged_notice(tagged: Tagged) -> str:
         return ""
     if tagged.confirmed:
         return (
-            f"Your {tag.category.name} tag was already proposed here from "
-            f"{tag.origin.snapshot.captured_at:%Y-%m-%d}, awaiting review. "
+            f"Your {tag.category.name} tag had been proposed here from "
+            f"{tag.origin.snapshot.captured_at:%Y-%m-%d}; tagging the clause confirmed it. "
             f"{review_outcome(tag, 'confirm')}"
         )
     return f"Already tagged: this clause has your tag {tag_label(tag)}. No second tag was made."

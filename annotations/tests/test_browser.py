@@ -324,7 +324,8 @@ def test_tagging_ones_proposed_copy_confirms_it_and_the_page_says_so(
     _clause(page, changed).click()
     page.keyboard.press("5")  # Data Retention, the proposed copy's category
     expect(page.locator("#tag-messages")).to_contain_text(
-        "Your Data Retention tag was already proposed here from 2019-01-01, awaiting review. "
+        "Your Data Retention tag had been proposed here from 2019-01-01; "
+        "tagging the clause confirmed it. "
         "Confirmed: Data Retention on tagco.example, 2020-01-01."
     )
     expect(_tag_for(page, changed)).to_contain_text("confirmed in review")

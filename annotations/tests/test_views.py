@@ -100,8 +100,8 @@ def test_tagging_ones_proposed_copy_confirms_it_and_says_so(client, history):
     assert html.lstrip().startswith('<section class="section"')
     # Out-of-band, the page's message area: what happened to the tag already there.
     assert (
-        f'{TAGGER_MESSAGES}<p class="flash success">Your Data Retention tag was already '
-        "proposed here from 2010-01-01, awaiting review. "
+        f'{TAGGER_MESSAGES}<p class="flash success">Your Data Retention tag had been '
+        "proposed here from 2010-01-01; tagging the clause confirmed it. "
         "Confirmed: Data Retention on acme.example, 2011-01-01.</p></div>"
     ) in html
     assert "confirmed in review" in html
